@@ -18,6 +18,12 @@ namespace sky {
 template <class T>
 using result = caf::expected<T>;
 
+/// The value of `r`, or `fallback` when it holds an error.
+template <class T, class U>
+T value_or(const result<T>& r, U&& fallback) {
+  return r ? *r : T(std::forward<U>(fallback));
+}
+
 /// A failure as users see it: what went wrong and what to do about it.
 struct error_info {
   errc code = errc::internal;

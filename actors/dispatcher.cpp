@@ -1,0 +1,165 @@
+#include "actors/dispatcher.hpp"
+
+#include <chrono>
+
+#include "actors/event_stream.hpp"
+#include "actors/logging.hpp"
+#include "actors/replies.hpp"
+#include "messages/msgpack_util.hpp"
+#include "messages/protocol.hpp"
+#include "messages/suggest.hpp"
+#include "messages/version.hpp"
+
+namespace sky::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<dispatcher_state>*;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+int64_t rss_bytes() {
+  long pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    long size = 0;
+    if (std::fscanf(f, "%ld %ld", &size, &pages) != 2)
+      pages = 0;
+    std::fclose(f);
+  }
+  return pages * 4096;
+}
+
+void open_events(self_ptr self, const reply_target& target,
+                 const wire_request& req) {
+  auto request = protocol::decode_events_request(req.body);
+  if (!request) {
+    target.fail(self, request.error());
+    return;
+  }
+  // Linked: streams end with the dispatcher at shutdown.
+  auto stream
+    = self->spawn<caf::linked>(event_stream, target, self->state.log,
+                               std::move(*request), event_stream_limits{});
+  self->monitor(stream);
+  self->state.streams[{req.peer, req.id}] = stream;
+}
+
+caf::actor find_stream(self_ptr self, const std::string& peer,
+                       uint64_t stream) {
+  auto i = self->state.streams.find({peer, stream});
+  return i == self->state.streams.end() ? caf::actor{} : i->second;
+}
+
+void daemon_status(self_ptr self, const reply_target& target) {
+  self
+    ->request(self->state.log, std::chrono::seconds(10), read_atom_v,
+              uint64_t{0}, uint32_t{0})
+    .then(
+      [=](const event_page& page) {
+        const auto& id = self->state.identity;
+        protocol::daemon_status st;
+        st.version = sky::version;
+        st.pid = id.pid;
+        st.home = id.home;
+        st.started_at_ms = id.started_at_ms;
+        st.uptime_ms = wall_ms() - id.started_at_ms;
+        st.first_seq = page.first_seq;
+        st.last_seq = page.last_seq;
+        st.rss_bytes = rss_bytes();
+        target.ok(self, protocol::encode(st));
+      },
+      [=](caf::error& err) { target.fail(self, err); });
+}
+
+void dispatch(self_ptr self, wire_request& req) {
+  reply_target target{caf::actor_cast<caf::actor>(self->current_sender()),
+                      req.peer, req.id};
+  const auto& verb = req.verb;
+  if (verb == "credit") {
+    if (auto notice = protocol::decode_credit_notice(req.body))
+      if (auto s = find_stream(self, req.peer, notice->stream))
+        self->send(s, credit_atom_v, notice->n);
+    return;
+  }
+  if (verb == "cancel") {
+    if (auto stream = protocol::decode_cancel_notice(req.body))
+      if (auto s = find_stream(self, req.peer, *stream))
+        self->send(s, cancel_atom_v);
+    return;
+  }
+  if (req.id == 0) {
+    // Other notifications have no effect; nothing is answered.
+    return;
+  }
+  if (verb == "events") {
+    open_events(self, target, req);
+  } else if (verb == "status") {
+    // No clusters exist yet: the cluster registry arrives with local
+    // clusters; the reply already has its final shape.
+    target.ok(
+      self, map_writer{1}.add("clusters", std::vector<std::string>{}).bytes());
+  } else if (verb == "daemon.status") {
+    daemon_status(self, target);
+  } else if (verb == "shutdown") {
+    target.ok(self, std::string{wire::nil_body()});
+    self->send(self->state.root, shutdown_atom_v);
+  } else {
+    target.fail(self, make_error(errc::unknown_verb,
+                                 "skyd does not know the verb '" + verb + "'"
+                                   + did_you_mean(verb, known_verbs()),
+                                 "use a skyctl of the same release as skyd"));
+  }
+}
+
+} // namespace
+
+const std::vector<std::string>& known_verbs() {
+  static const std::vector<std::string> verbs{
+    "ping",   "status",        "events",  "credit",
+    "cancel", "daemon.status", "shutdown"};
+  return verbs;
+}
+
+caf::behavior dispatcher(self_ptr self, event_log_actor log, caf::actor root,
+                         daemon_identity identity) {
+  self->state.log = std::move(log);
+  self->state.root = std::move(root);
+  self->state.identity = std::move(identity);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto i = st.streams.begin(); i != st.streams.end(); ++i)
+      if (i->second.address() == dm.source) {
+        st.streams.erase(i);
+        break;
+      }
+    if (st.streams.empty() && st.streams_closed) {
+      st.streams_closed->deliver(caf::unit);
+      st.streams_closed.reset();
+    }
+  });
+  return {
+    [=](wire_request& req) { dispatch(self, req); },
+    [=](shutdown_atom) -> caf::result<void> {
+      // End every stream with a final frame before the gateway closes.
+      auto& st = self->state;
+      if (st.streams.empty())
+        return caf::unit;
+      for (auto& [key, stream] : st.streams)
+        self->send(stream, shutdown_atom_v);
+      st.streams_closed = self->make_response_promise();
+      return *st.streams_closed;
+    },
+    [=](peer_gone_atom, const std::string& peer) {
+      auto& streams = self->state.streams;
+      for (auto i = streams.lower_bound({peer, 0});
+           i != streams.end() && i->first.first == peer; ++i)
+        self->send(i->second, peer_gone_atom_v);
+    },
+  };
+}
+
+} // namespace sky::actors

@@ -1,0 +1,168 @@
+#include "actors/event_log_actor.hpp"
+
+#include <algorithm>
+
+#include "actors/logging.hpp"
+
+namespace sky::actors {
+
+namespace {
+
+using self_ptr = event_log_actor::stateful_pointer<event_log_state>;
+
+void commit_queued(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.queued.empty())
+    return;
+  // Take at most max_group_events, but never split one append request.
+  size_t take_events = 0;
+  size_t take_waiters = 0;
+  while (
+    take_waiters < st.waiting.size()
+    && (take_events == 0
+        || take_events + st.waiting[take_waiters].count <= max_group_events)) {
+    take_events += st.waiting[take_waiters].count;
+    ++take_waiters;
+  }
+  std::vector<event_draft> group;
+  if (take_events == st.queued.size()) {
+    group.swap(st.queued);
+  } else {
+    auto split = st.queued.begin() + static_cast<long>(take_events);
+    group.assign(std::make_move_iterator(st.queued.begin()),
+                 std::make_move_iterator(split));
+    st.queued.erase(st.queued.begin(), split);
+  }
+  std::vector<event_log_state::pending_append> waiters(
+    std::make_move_iterator(st.waiting.begin()),
+    std::make_move_iterator(st.waiting.begin()
+                            + static_cast<long>(take_waiters)));
+  st.waiting.erase(st.waiting.begin(),
+                   st.waiting.begin() + static_cast<long>(take_waiters));
+  if (!st.queued.empty()) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom_v);
+  }
+  auto committed = st.log->append(std::move(group));
+  if (!committed) {
+    logger("events")->error("group commit of {} events failed: {}", take_events,
+                            describe(committed.error()).message);
+    for (auto& w : waiters)
+      w.promise.deliver(committed.error());
+    return;
+  }
+  ++st.groups_committed;
+  st.events_committed += committed->size();
+  // Answer each appender with the seq of its own last event.
+  uint64_t seq
+    = committed->empty() ? st.log->last_seq() : committed->front().seq - 1;
+  for (auto& w : waiters) {
+    seq += w.count;
+    w.promise.deliver(seq);
+  }
+  auto batch
+    = std::make_shared<const std::vector<event>>(std::move(*committed));
+  for (const auto& sub : st.subscribers)
+    caf::anon_send(sub, committed_atom_v, batch);
+}
+
+result<event_page> read_page(self_ptr self, uint64_t from, uint32_t max) {
+  auto& log = *self->state.log;
+  event_page page;
+  if (max > 0) {
+    auto events = log.read(from, max);
+    if (!events)
+      return events.error();
+    page.events = std::move(*events);
+  }
+  page.last_seq = log.last_seq();
+  page.first_seq = log.first_seq();
+  return page;
+}
+
+} // namespace
+
+event_log_actor::behavior_type
+event_log(self_ptr self, std::shared_ptr<storage::event_log> log) {
+  self->state.log = std::move(log);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& subs = self->state.subscribers;
+    subs.erase(std::remove_if(
+                 subs.begin(), subs.end(),
+                 [&](const caf::actor& a) { return a.address() == dm.source; }),
+               subs.end());
+  });
+  return {
+    [=](append_atom,
+        std::vector<event_draft>& drafts) -> caf::result<uint64_t> {
+      // Validate per request so one bad append cannot fail a whole group.
+      for (const auto& d : drafts)
+        if (auto ok = validate_entity(d.entity); !ok)
+          return ok.error();
+      auto& st = self->state;
+      if (drafts.empty())
+        return st.log->last_seq() + st.queued.size();
+      auto promise = self->make_response_promise<uint64_t>();
+      st.waiting.push_back({drafts.size(), promise});
+      st.queued.insert(st.queued.end(), std::make_move_iterator(drafts.begin()),
+                       std::make_move_iterator(drafts.end()));
+      if (!st.flush_scheduled) {
+        // The flush message queues behind every append already in the
+        // mailbox, so they all join this group.
+        st.flush_scheduled = true;
+        self->send(self, flush_atom_v);
+      }
+      return promise;
+    },
+    [=](flush_atom) { commit_queued(self); },
+    [=](read_atom, uint64_t from, uint32_t max) -> caf::result<event_page> {
+      auto page = read_page(self, from, max);
+      if (!page)
+        return page.error();
+      return std::move(*page);
+    },
+    [=](subscribe_atom, caf::actor& subscriber, uint64_t from,
+        uint32_t max) -> caf::result<event_page> {
+      auto& st = self->state;
+      event_page page;
+      if (from != 0) {
+        auto read = read_page(self, from, max);
+        if (!read)
+          return read.error();
+        page = std::move(*read);
+      } else {
+        page.last_seq = st.log->last_seq();
+        page.first_seq = st.log->first_seq();
+      }
+      uint64_t covered
+        = page.events.empty() ? from - 1 : page.events.back().seq;
+      page.live = from == 0 || covered >= page.last_seq;
+      if (page.live
+          && std::find(st.subscribers.begin(), st.subscribers.end(), subscriber)
+               == st.subscribers.end()) {
+        st.subscribers.push_back(subscriber);
+        self->monitor(subscriber);
+      }
+      return page;
+    },
+    [=](unsubscribe_atom, caf::actor& subscriber) {
+      auto& subs = self->state.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), subscriber), subs.end());
+      self->demonitor(subscriber);
+    },
+    [=](snapshots_atom, std::string& prefix) -> caf::result<snapshot_list> {
+      auto snaps = self->state.log->load_snapshots(prefix);
+      if (!snaps)
+        return snaps.error();
+      return std::move(*snaps);
+    },
+    [=](drain_atom) -> uint64_t {
+      while (!self->state.queued.empty())
+        commit_queued(self);
+      return self->state.log->last_seq();
+    },
+  };
+}
+
+} // namespace sky::actors

@@ -1,0 +1,53 @@
+#pragma once
+
+// The root of skyd's actor tree. It starts the event log (detached: RocksDB
+// blocks), the dispatcher and the gateway, records `daemon.started` once the
+// sockets serve, pings the systemd watchdog, and runs the orderly shutdown:
+// stop taking requests, record `daemon.stopped`, drain the log, stop the
+// children. A child that dies unexpectedly takes the daemon down with a
+// failure status, so that systemd restarts it from the durable log.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/dispatcher.hpp"
+#include "actors/event_log_actor.hpp"
+#include "actors/gateway.hpp"
+
+namespace sky::actors {
+
+struct root_settings {
+  gateway_settings gateway;
+  daemon_identity identity;
+  /// Called once: "" when skyd serves requests, else why it cannot.
+  std::function<void(const std::string&)> on_ready;
+  /// Called when shutdown begins.
+  std::function<void()> on_stopping;
+  /// Called every `watchdog_interval` while the actor system is healthy.
+  std::function<void()> on_watchdog;
+  std::optional<caf::timespan> watchdog_interval;
+  /// Set to non-zero when skyd stops because of a failure.
+  std::shared_ptr<std::atomic<int>> exit_code;
+};
+
+struct root_state {
+  static inline const char* name = "root_supervisor";
+
+  root_settings settings;
+  event_log_actor log;
+  caf::actor dispatcher;
+  caf::actor gateway;
+  bool stopping = false;
+};
+
+caf::behavior root_supervisor(caf::stateful_actor<root_state>* self,
+                              root_settings settings,
+                              std::shared_ptr<storage::event_log> storage);
+
+} // namespace sky::actors

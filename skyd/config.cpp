@@ -1,0 +1,180 @@
+#include "skyd/config.hpp"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "messages/suggest.hpp"
+
+namespace sky::daemon {
+
+namespace {
+
+// Applies one scalar to the config; returns an error message ("" = ok).
+using setter = std::function<std::string(config&, const YAML::Node&)>;
+
+struct key_info {
+  std::string description;
+  setter set;
+};
+
+template <class T>
+bool scalar_as(const YAML::Node& node, T& out) {
+  if (!node.IsScalar())
+    return false;
+  try {
+    out = node.as<T>();
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+const std::map<std::string, key_info>& registry() {
+  static const std::map<std::string, key_info> keys{
+    {"log.level",
+     {"log verbosity: trace, debug, info, warn or error (default info)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::string level;
+        static const std::vector<std::string> levels{"trace", "debug", "info",
+                                                     "warn", "error"};
+        if (!scalar_as(n, level)
+            || std::find(levels.begin(), levels.end(), level) == levels.end())
+          return "must be one of trace, debug, info, warn, error"
+                 + did_you_mean(level, levels);
+        c.log_level = level;
+        return {};
+      }}},
+    {"wire.max_message_bytes",
+     {"largest control frame skyd accepts, in bytes (default 16 MiB)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        uint64_t bytes = 0;
+        if (!scalar_as(n, bytes) || bytes < 4096 || bytes > (uint64_t{1} << 30))
+          return "must be a number of bytes between 4096 and 1073741824";
+        c.max_message_bytes = bytes;
+        return {};
+      }}},
+    {"events.sync",
+     {"sync the event log to disk on every commit (default true; false "
+      "only for throwaway test daemons)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        bool sync = true;
+        if (!scalar_as(n, sync))
+          return "must be true or false";
+        c.events_sync = sync;
+        return {};
+      }}},
+  };
+  return keys;
+}
+
+std::vector<std::string> key_names() {
+  std::vector<std::string> names;
+  for (const auto& [k, _] : registry())
+    names.push_back(k);
+  return names;
+}
+
+std::string position(const std::string& origin, const YAML::Mark& mark) {
+  if (mark.is_null())
+    return origin;
+  return origin + ":" + std::to_string(mark.line + 1) + ":"
+         + std::to_string(mark.column + 1);
+}
+
+caf::error apply(config& cfg, const std::string& key, const YAML::Node& value,
+                 const std::string& where) {
+  auto& keys = registry();
+  auto i = keys.find(key);
+  if (i == keys.end())
+    return make_error(errc::invalid_argument,
+                      where + ": unknown configuration key '" + key + "'"
+                        + did_you_mean(key, key_names()),
+                      "run `skyd --help-config` for the keys skyd knows");
+  if (auto problem = i->second.set(cfg, value); !problem.empty())
+    return make_error(errc::invalid_argument,
+                      where + ": " + key + " " + problem,
+                      "fix the value of '" + key + "'");
+  return {};
+}
+
+// Walks nested maps, turning `a: {b: 1}` into the key "a.b".
+caf::error apply_tree(config& cfg, const YAML::Node& node,
+                      const std::string& prefix, const std::string& origin) {
+  for (const auto& kv : node) {
+    std::string key;
+    if (!scalar_as(kv.first, key))
+      return make_error(errc::invalid_argument,
+                        position(origin, kv.first.Mark())
+                          + ": configuration keys must be strings");
+    std::string full = prefix.empty() ? key : prefix + "." + key;
+    if (kv.second.IsMap() && registry().count(full) == 0) {
+      if (auto err = apply_tree(cfg, kv.second, full, origin))
+        return err;
+      continue;
+    }
+    if (auto err
+        = apply(cfg, full, kv.second, position(origin, kv.second.Mark())))
+      return err;
+  }
+  return {};
+}
+
+} // namespace
+
+result<config> load_config(const home_layout& home,
+                           const std::filesystem::path& file,
+                           const std::vector<std::string>& overrides) {
+  config cfg;
+  cfg.home = home;
+  std::ifstream in{file};
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      auto root = YAML::Load(text.str());
+      if (root.IsMap()) {
+        if (auto err = apply_tree(cfg, root, "", file.string()))
+          return err;
+      } else if (!root.IsNull()) {
+        return make_error(errc::invalid_argument,
+                          file.string()
+                            + ": the configuration must be a YAML map",
+                          "write `key: value` lines, e.g. `log: {level: "
+                          "debug}`");
+      }
+    } catch (const YAML::Exception& e) {
+      return make_error(errc::invalid_argument,
+                        position(file.string(), e.mark) + ": " + e.msg,
+                        "fix the YAML syntax");
+    }
+  }
+  for (const auto& item : overrides) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(errc::invalid_argument,
+                        "--set " + item + ": expected key=value",
+                        "for example --set log.level=debug");
+    YAML::Node value;
+    try {
+      value = YAML::Load(item.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      return make_error(errc::invalid_argument, "--set " + item + ": " + e.msg);
+    }
+    if (auto err = apply(cfg, item.substr(0, eq), value, "--set " + item))
+      return err;
+  }
+  return cfg;
+}
+
+std::vector<std::pair<std::string, std::string>> config_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, info] : registry())
+    out.emplace_back(k, info.description);
+  return out;
+}
+
+} // namespace sky::daemon

@@ -1,0 +1,39 @@
+#pragma once
+
+// skyd's configuration: $SKYD_HOME/config.yaml, then `--set key=value` flags
+// on top. Keys are dotted paths (`log.level`); the YAML may nest them
+// (`log: {level: debug}`) or write them flat. Unknown keys and bad values are
+// errors that name the key, the file position and the fix.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "messages/paths.hpp"
+#include "messages/result.hpp"
+
+namespace sky::daemon {
+
+struct config {
+  home_layout home;
+  /// trace, debug, info, warn, error.
+  std::string log_level = "info";
+  /// Bound on one control frame.
+  uint64_t max_message_bytes = uint64_t{16} << 20;
+  /// Sync the event log's WAL on every group commit. Turning it off trades
+  /// durability of the last few milliseconds for speed; only for tests.
+  bool events_sync = true;
+};
+
+/// Loads `file` (missing is fine: defaults) and applies `overrides`
+/// ("key=value", values in YAML syntax) in order.
+result<config> load_config(const home_layout& home,
+                           const std::filesystem::path& file,
+                           const std::vector<std::string>& overrides);
+
+/// Every key config.yaml accepts, with a one-line description each, for
+/// `skyd --help-config` and docs.
+std::vector<std::pair<std::string, std::string>> config_keys();
+
+} // namespace sky::daemon

@@ -1,0 +1,248 @@
+// skyd: the daemon. See docs/ARCHITECTURE.md.
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+
+#include "actors/logging.hpp"
+#include "actors/root_supervisor.hpp"
+#include "messages/instance_lock.hpp"
+#include "messages/version.hpp"
+#include "skyd/config.hpp"
+#include "skyd/daemonize.hpp"
+#include "skyd/logging_setup.hpp"
+#include "skyd/systemd_notify.hpp"
+#include "storage/rocksdb_event_log.hpp"
+
+namespace {
+
+struct options {
+  std::string home;
+  std::string config_file;
+  std::vector<std::string> overrides;
+  std::string log_level;
+  bool foreground = false;
+};
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Creates SKYD_HOME and its private run directory.
+sky::result<void> prepare_home(const sky::home_layout& home) {
+  std::error_code ec;
+  std::filesystem::create_directories(home.run_dir(), ec);
+  if (!ec)
+    std::filesystem::create_directories(home.log_dir(), ec);
+  if (ec)
+    return sky::make_error(sky::errc::unavailable,
+                           "cannot create " + home.home.string() + ": "
+                             + ec.message(),
+                           "choose a writable SKYD_HOME");
+  // Sockets live in run/: only this user may reach them.
+  std::filesystem::permissions(home.run_dir(),
+                               std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::permissions(home.home, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  auto sock = home.control_socket().string();
+  if (sock.size() > 100)
+    return sky::make_error(sky::errc::invalid_argument,
+                           "SKYD_HOME is too deep: the socket path " + sock
+                             + " exceeds the 100-byte limit of IPC sockets",
+                           "use a shorter SKYD_HOME");
+  return {};
+}
+
+// Waits for SIGTERM/SIGINT on a thread of its own and turns them into an
+// orderly shutdown of the actor tree.
+class signal_watcher {
+public:
+  explicit signal_watcher(caf::actor root) : root_(std::move(root)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~signal_watcher() {
+    done_ = true;
+    thread_.join();
+  }
+
+private:
+  void run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    timespec tick{0, 200'000'000};
+    int count = 0;
+    while (!done_) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig < 0)
+        continue;
+      if (++count == 1) {
+        sky::actors::logger("daemon")->info(
+          "received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        caf::anon_send(root_, sky::shutdown_atom_v);
+      } else {
+        sky::actors::logger("daemon")->warn(
+          "already stopping; send SIGKILL to stop at once");
+      }
+    }
+  }
+
+  caf::actor root_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+int run_daemon(const sky::daemon::config& cfg, bool foreground,
+               sky::daemon::readiness readiness) {
+  const auto& home = cfg.home;
+  // SIGTERM/SIGINT go to the watcher thread only: block them before any
+  // thread starts (spdlog, RocksDB and CAF threads inherit the mask).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto fail = [&](const std::string& message) {
+    spdlog::error("{}", message);
+    readiness.failed("skyd: " + message);
+    return 1;
+  };
+  auto lock = sky::instance_lock::acquire(home.lock_file());
+  if (!lock) {
+    auto info = sky::describe(lock.error());
+    readiness.failed("skyd: " + info.message + "\n" + info.hint);
+    if (foreground)
+      std::cerr << "skyd: " << info.message << "\n" << info.hint << "\n";
+    return info.code == sky::errc::already_exists ? 3 : 1;
+  }
+  sky::daemon::setup_logging(home.log_file(), cfg.log_level, foreground);
+  spdlog::info("skyd {} starting (pid {}, SKYD_HOME={})", sky::version,
+               getpid(), home.home.string());
+
+  sky::storage::rocksdb_settings db_settings;
+  db_settings.sync = cfg.events_sync;
+  auto storage
+    = sky::storage::open_rocksdb_event_log(home.db_dir(), db_settings);
+  if (!storage) {
+    auto info = sky::describe(storage.error());
+    return fail(info.message + (info.hint.empty() ? "" : "\n" + info.hint));
+  }
+  std::shared_ptr<sky::storage::event_log> log{std::move(*storage)};
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.add_message_types<caf::id_block::sky>();
+  // Two cores are common here: keep CAF's worker threads few.
+  sys_cfg.set("scheduler.max-threads",
+              std::max<size_t>(2, std::thread::hardware_concurrency()));
+  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{sys_cfg};
+
+  auto exit_code = std::make_shared<std::atomic<int>>(0);
+  sky::actors::root_settings rs;
+  rs.gateway.control_endpoint
+    = sky::home_layout::ipc_endpoint(home.control_socket());
+  rs.gateway.events_endpoint
+    = sky::home_layout::ipc_endpoint(home.events_socket());
+  rs.gateway.socket_files = {home.control_socket(), home.events_socket()};
+  rs.gateway.max_message_bytes = cfg.max_message_bytes;
+  rs.identity = {home.home.string(), getpid(), wall_ms()};
+  auto ready_once = std::make_shared<std::atomic<bool>>(false);
+  rs.on_ready = [readiness, ready_once,
+                 home](const std::string& error) mutable {
+    if (ready_once->exchange(true))
+      return;
+    if (error.empty()) {
+      sky::daemon::notify_ready("serving " + home.control_socket().string());
+      readiness.ready();
+    } else {
+      readiness.failed("skyd: " + error);
+    }
+  };
+  rs.on_stopping = [] { sky::daemon::notify_stopping(); };
+  rs.on_watchdog = [] { sky::daemon::notify_watchdog(); };
+  if (auto interval = sky::daemon::watchdog_interval())
+    rs.watchdog_interval = std::chrono::duration_cast<caf::timespan>(*interval);
+  rs.exit_code = exit_code;
+
+  auto root = sys.spawn(sky::actors::root_supervisor, rs, log);
+  {
+    signal_watcher watcher{root};
+    sys.await_all_actors_done();
+  }
+  log.reset();
+  spdlog::info("skyd stopped (exit code {})", exit_code->load());
+  spdlog::shutdown();
+  return exit_code->load();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"skyd: one daemon for AI workloads on any compute.\n"
+               "Usually started by skyctl or systemd; see skyctl --help.",
+               "skyd"};
+  options opt;
+  app.add_option("--home", opt.home,
+                 "SKYD_HOME (default: $SKYD_HOME, else ~/.skyd)");
+  app.add_option("--config", opt.config_file,
+                 "configuration file (default: SKYD_HOME/config.yaml)");
+  app.add_option("--set", opt.overrides,
+                 "override a configuration key: --set log.level=debug");
+  app.add_option("--log-level", opt.log_level,
+                 "trace, debug, info, warn or error");
+  app.add_flag("--foreground,-f", opt.foreground,
+               "stay in the foreground and log to stderr too (systemd, "
+               "debugging)");
+  bool help_config = false;
+  app.add_flag("--help-config", help_config,
+               "list the configuration keys and exit");
+  app.set_version_flag("--version", std::string{"skyd "} + sky::version);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (help_config) {
+    for (const auto& [key, text] : sky::daemon::config_keys())
+      std::cout << key << "\n    " << text << "\n";
+    return 0;
+  }
+  auto home = sky::home_layout::resolve(opt.home);
+  if (auto ok = prepare_home(home); !ok) {
+    auto info = sky::describe(ok.error());
+    std::cerr << "skyd: " << info.message << "\n" << info.hint << "\n";
+    return 1;
+  }
+  if (!opt.log_level.empty())
+    opt.overrides.push_back("log.level=" + opt.log_level);
+  auto cfg = sky::daemon::load_config(
+    home,
+    opt.config_file.empty() ? home.config_file()
+                            : std::filesystem::path{opt.config_file},
+    opt.overrides);
+  if (!cfg) {
+    auto info = sky::describe(cfg.error());
+    std::cerr << "skyd: " << info.message << "\n";
+    if (!info.hint.empty())
+      std::cerr << info.hint << "\n";
+    return 2;
+  }
+  sky::daemon::readiness readiness;
+  if (!opt.foreground)
+    readiness = sky::daemon::daemonize();
+  return run_daemon(*cfg, opt.foreground, readiness);
+}
