@@ -5,6 +5,7 @@
 #include "actors/event_stream.hpp"
 #include "actors/logging.hpp"
 #include "actors/replies.hpp"
+#include "messages/body_reader.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/protocol.hpp"
 #include "messages/suggest.hpp"
@@ -75,6 +76,41 @@ void daemon_status(self_ptr self, const reply_target& target) {
       [=](caf::error& err) { target.fail(self, err); });
 }
 
+// `annotate`: an operator's note in the event log ("maintenance starts").
+// Answered with the note's seq once it is durable.
+void annotate(self_ptr self, const reply_target& target,
+              const wire_request& req) {
+  auto body = body_reader::parse(req.body, "annotate request");
+  if (!body) {
+    target.fail(self, body.error());
+    return;
+  }
+  auto text = body->str("text", "");
+  auto entity = body->str("entity", "annotation");
+  if (!text || !entity) {
+    target.fail(self, !text ? text.error() : entity.error());
+    return;
+  }
+  if (text->empty() || text->size() > 4096) {
+    target.fail(self, make_error(errc::invalid_argument,
+                                 "an annotation needs 1 to 4096 characters"));
+    return;
+  }
+  event_draft draft;
+  draft.entity = *entity;
+  draft.kind = "annotation";
+  draft.fields = map_writer{1}.add("text", *text).bytes();
+  std::vector<event_draft> drafts{std::move(draft)};
+  self
+    ->request(self->state.log, std::chrono::seconds(30), append_atom_v,
+              std::move(drafts))
+    .then(
+      [=](uint64_t seq) {
+        target.ok(self, map_writer{1}.add("seq", seq).bytes());
+      },
+      [=](caf::error& err) { target.fail(self, err); });
+}
+
 void dispatch(self_ptr self, wire_request& req) {
   reply_target target{caf::actor_cast<caf::actor>(self->current_sender()),
                       req.peer, req.id};
@@ -102,6 +138,8 @@ void dispatch(self_ptr self, wire_request& req) {
     // clusters; the reply already has its final shape.
     target.ok(
       self, map_writer{1}.add("clusters", std::vector<std::string>{}).bytes());
+  } else if (verb == "annotate") {
+    annotate(self, target, req);
   } else if (verb == "daemon.status") {
     daemon_status(self, target);
   } else if (verb == "shutdown") {

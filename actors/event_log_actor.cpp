@@ -54,17 +54,19 @@ void commit_queued(self_ptr self) {
   }
   ++st.groups_committed;
   st.events_committed += committed->size();
-  // Answer each appender with the seq of its own last event.
   uint64_t seq
     = committed->empty() ? st.log->last_seq() : committed->front().seq - 1;
-  for (auto& w : waiters) {
-    seq += w.count;
-    w.promise.deliver(seq);
-  }
+  // Publish before answering: whatever an appender does after its ack (for
+  // example shutting down) must happen after subscribers have the events.
   auto batch
     = std::make_shared<const std::vector<event>>(std::move(*committed));
   for (const auto& sub : st.subscribers)
     caf::anon_send(sub, committed_atom_v, batch);
+  // Answer each appender with the seq of its own last event.
+  for (auto& w : waiters) {
+    seq += w.count;
+    w.promise.deliver(seq);
+  }
 }
 
 result<event_page> read_page(self_ptr self, uint64_t from, uint32_t max) {

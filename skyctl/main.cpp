@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   sky::cli::add_ping(app, ctx);
   sky::cli::add_status(app, ctx);
   sky::cli::add_events(app, ctx);
+  sky::cli::add_annotate(app, ctx);
   sky::cli::add_daemon(app, ctx);
   try {
     app.parse(argc, argv);

@@ -8,7 +8,7 @@ namespace sky::storage {
 
 /// In-memory event log for tests and simulations. Same contract as the
 /// RocksDB log minus durability, plus failure injection.
-class memory_event_log final : public event_log {
+class memory_event_log : public event_log {
 public:
   result<std::vector<event>> append(std::vector<event_draft> drafts) override;
   result<std::vector<event>> read(uint64_t from_seq,

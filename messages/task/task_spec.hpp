@@ -52,17 +52,25 @@ struct memory_spec {
 
 /// One accelerator choice: `A100`, `A100:8`, `A10:0.5` (a fraction shares a
 /// device on a shared cluster), or by device memory: `80GB+:8` means eight
-/// of any GPU with at least 80 GB each.
+/// of any GPU with at least 80 GB each, `80GB:8` eight with exactly 80 GB,
+/// and `NVIDIA:40GB+:8` restricts the choice to one manufacturer.
 struct accelerator_spec {
-  /// Canonical name as the catalogs spell it (e.g. "A100-80GB", "H100").
-  /// Empty when the choice is by memory.
+  /// The name as written in the YAML or on the command line (e.g. "a100",
+  /// "H100"); the optimizer canonicalizes it against the catalogs. Empty when
+  /// the choice is by memory.
   std::string name;
   double count = 1;
   /// Minimum memory per device in GiB when the choice is by memory.
   std::optional<double> min_memory_gib;
+  /// True for `80GB:8` (exactly that much memory per device); false for
+  /// `80GB+:8` (at least). Meaningful only with `min_memory_gib`.
+  bool memory_exact = false;
+  /// Manufacturer as written (`NVIDIA:40GB+`); empty = any. Only with
+  /// `min_memory_gib`.
+  std::string manufacturer;
 
-  friend bool operator==(const accelerator_spec&,
-                         const accelerator_spec&) = default;
+  friend bool operator==(const accelerator_spec&, const accelerator_spec&)
+    = default;
 };
 
 /// How several accelerator choices combine: `A100:8` is a single choice; a
@@ -86,19 +94,22 @@ struct job_recovery_spec {
   int max_restarts_on_errors = 0;
   std::vector<int> recover_on_exit_codes;
 
-  friend bool operator==(const job_recovery_spec&,
-                         const job_recovery_spec&) = default;
+  friend bool operator==(const job_recovery_spec&, const job_recovery_spec&)
+    = default;
 };
 
 /// `autostop: true` (default idle time), `autostop: false`, `autostop: 10`
-/// (minutes), or `{idle_minutes, down}`.
+/// (minutes), `autostop: 2h` (with a unit: m, h, d, w), or
+/// `{idle_minutes, down, wait_for}`.
 struct autostop_spec {
   bool enabled = true;
   int idle_minutes = 5;
   bool down = false;
+  /// What counts as activity: "jobs_and_ssh", "jobs" or "none" (lower case);
+  /// nullopt = the daemon's default.
+  std::optional<std::string> wait_for;
 
-  friend bool operator==(const autostop_spec&,
-                         const autostop_spec&) = default;
+  friend bool operator==(const autostop_spec&, const autostop_spec&) = default;
 };
 
 /// `resources:` of a task. `any_of` and `ordered` hold alternatives; the
@@ -108,6 +119,8 @@ struct resources_spec {
   std::optional<cpus_spec> cpus;
   std::optional<memory_spec> memory;
   std::vector<accelerator_spec> accelerators;
+  /// `single` whenever there is at most one choice, whichever form it was
+  /// written in (`{V100: 8}` is the classic way to ask for one type).
   choice_order accelerator_order = choice_order::single;
   /// Key/value arguments for accelerators (e.g. TPU runtime versions).
   std::map<std::string, std::string> accelerator_args;
@@ -116,6 +129,8 @@ struct resources_spec {
   std::optional<int> disk_size_gb;
   /// "low", "medium", "high", "ultra" or "best".
   std::optional<std::string> disk_tier;
+  /// "standard" or "best" (e.g. GPUDirect / InfiniBand where offered).
+  std::optional<std::string> network_tier;
   std::vector<port_range> ports;
   /// `image_id: x` sets `image_id`; a region map sets `image_id_by_region`.
   std::optional<std::string> image_id;
@@ -123,14 +138,15 @@ struct resources_spec {
   std::optional<double> max_hourly_cost;
   std::optional<job_recovery_spec> job_recovery;
   std::optional<autostop_spec> autostop;
+  /// -1000..1000 (SkyPilot's range); higher runs first.
   std::optional<int> priority;
   /// Free-form labels (`labels: {k: v}`), attached to instances.
   std::map<std::string, std::string> labels;
   std::vector<resources_spec> any_of;
   std::vector<resources_spec> ordered;
 
-  friend bool operator==(const resources_spec&,
-                         const resources_spec&) = default;
+  friend bool operator==(const resources_spec&, const resources_spec&)
+    = default;
 };
 
 /// `workdir: path` or `workdir: {url, ref}` (a git repository).
@@ -152,9 +168,14 @@ struct file_mount_spec {
   std::string mode;
   /// For the map form: the bucket name when given.
   std::string name;
+  /// For the map form: the store ("s3", "gcs", "azure", "r2", ...; lower
+  /// case) when given.
+  std::string store;
+  /// For the map form: whether the bucket outlives the task, when given.
+  std::optional<bool> persistent;
 
-  friend bool operator==(const file_mount_spec&,
-                         const file_mount_spec&) = default;
+  friend bool operator==(const file_mount_spec&, const file_mount_spec&)
+    = default;
 };
 
 /// A variable of `envs` or `secrets`; `value` is nullopt when the YAML gives
@@ -163,8 +184,7 @@ struct variable_spec {
   std::string name;
   std::optional<std::string> value;
 
-  friend bool operator==(const variable_spec&,
-                         const variable_spec&) = default;
+  friend bool operator==(const variable_spec&, const variable_spec&) = default;
 };
 
 /// `service.readiness_probe`: a path string or
@@ -178,7 +198,8 @@ struct readiness_probe_spec {
   std::map<std::string, std::string> headers;
 
   friend bool operator==(const readiness_probe_spec&,
-                         const readiness_probe_spec&) = default;
+                         const readiness_probe_spec&)
+    = default;
 };
 
 /// `service.replica_policy` (or `service.replicas: N` as fixed min = max).
@@ -192,8 +213,8 @@ struct replica_policy_spec {
   std::optional<int> base_ondemand_fallback_replicas;
   std::optional<bool> dynamic_ondemand_fallback;
 
-  friend bool operator==(const replica_policy_spec&,
-                         const replica_policy_spec&) = default;
+  friend bool operator==(const replica_policy_spec&, const replica_policy_spec&)
+    = default;
 };
 
 struct service_spec {
@@ -214,8 +235,8 @@ struct source_position {
   int line = 0; // 1-based; 0 = unknown
   int column = 0;
 
-  friend bool operator==(const source_position&,
-                         const source_position&) = default;
+  friend bool operator==(const source_position&, const source_position&)
+    = default;
 };
 
 struct task_spec {
@@ -244,8 +265,7 @@ struct pipeline_spec {
   std::optional<std::string> name;
   std::vector<task_spec> tasks;
 
-  friend bool operator==(const pipeline_spec&,
-                         const pipeline_spec&) = default;
+  friend bool operator==(const pipeline_spec&, const pipeline_spec&) = default;
 };
 
 } // namespace sky::task

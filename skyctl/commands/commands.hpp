@@ -48,5 +48,6 @@ void add_ping(CLI::App& app, cli_context& ctx);
 void add_status(CLI::App& app, cli_context& ctx);
 void add_events(CLI::App& app, cli_context& ctx);
 void add_daemon(CLI::App& app, cli_context& ctx);
+void add_annotate(CLI::App& app, cli_context& ctx);
 
 } // namespace sky::cli

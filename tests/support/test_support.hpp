@@ -17,9 +17,7 @@ public:
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
 
-  const std::filesystem::path& path() const {
-    return path_;
-  }
+  const std::filesystem::path& path() const { return path_; }
 
 private:
   std::filesystem::path path_;
