@@ -1,0 +1,173 @@
+// Placement on fixed-capacity infra (this host now; SSH pools and Slurm
+// clusters later): free, but only when the task's nodes fit in the free
+// capacity the caller passes in.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "optimizer/placement_internal.hpp"
+
+namespace sky::optimizer::detail {
+
+namespace {
+
+/// What one task node takes from a machine.
+struct node_need {
+  double vcpus = 0;
+  double memory_gib = 0;
+  const task::accelerator_spec* acc = nullptr;
+};
+
+/// The GPU model on `node` that serves `acc` with the most free devices;
+/// nullptr when none does.
+const gpu_capacity* pick_gpu(const catalog& cat, const node_capacity& node,
+                             const task::accelerator_spec& acc) {
+  const gpu_capacity* best = nullptr;
+  for (const auto& g : node.gpus) {
+    bool ok = true;
+    if (!acc.name.empty()) {
+      ok = iequals(g.name, acc.name);
+      if (!ok) {
+        // Compare canonical names when the catalog knows both spellings.
+        auto a = cat.canonical_accelerator(g.name);
+        auto b = cat.canonical_accelerator(acc.name);
+        ok = a && b && *a == *b;
+      }
+    }
+    if (ok && acc.min_memory_gib) {
+      auto id = cat.canonical_accelerator(g.name);
+      std::optional<double> mem = g.memory_gib;
+      if (!mem && id)
+        mem = cat.device_memory_gib(*id);
+      ok
+        = mem
+          && device_memory_matches(*mem, *acc.min_memory_gib, acc.memory_exact);
+      if (ok && !acc.manufacturer.empty())
+        ok = id && iequals(cat.manufacturer(*id), acc.manufacturer);
+    }
+    if (ok && (best == nullptr || g.count > best->count))
+      best = &g;
+  }
+  return best;
+}
+
+/// How many task nodes fit on one machine: the tightest dimension.
+size_t nodes_fitting(const catalog& cat, const node_capacity& node,
+                     const node_need& need) {
+  constexpr double slack = 1e-9;
+  double fit = std::floor(node.vcpus / need.vcpus + slack);
+  if (need.memory_gib > 0)
+    fit = std::min(fit, std::floor(node.memory_gib / need.memory_gib + slack));
+  if (need.acc != nullptr) {
+    const auto* g = pick_gpu(cat, node, *need.acc);
+    fit = g == nullptr
+            ? 0
+            : std::min(fit, std::floor(g->count / need.acc->count + slack));
+  }
+  return fit <= 0 ? 0 : static_cast<size_t>(fit);
+}
+
+std::string amount(double v) {
+  return v == 0 ? "none" : format_number(v);
+}
+
+} // namespace
+
+void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
+                    const placement_request& req, const blocklist& blocked,
+                    placement_output& out) {
+  const auto& spec = *req.spec;
+  const std::string label
+    = infra.provider + (infra.name.empty() ? "" : "/" + infra.name);
+  auto exclude = [&](exclusion_kind kind, std::string reason) {
+    out.exclude(label, kind, label + ": " + reason, req.alternative);
+  };
+  if (spec.instance_type)
+    return exclude(exclusion_kind::unsupported,
+                   "has no instance types (asked for '" + *spec.instance_type
+                     + "')");
+  if (req.spot)
+    return exclude(exclusion_kind::unsupported, "offers no spot capacity");
+  if (auto k = blocked.find(infra.provider, infra.name, "", "")) {
+    const auto& e = blocked.entries[*k];
+    return out.exclude(label, exclusion_kind::blocked, block_reason(e),
+                       req.alternative);
+  }
+
+  node_need need;
+  need.acc = req.accelerator();
+  need.vcpus = spec.cpus ? spec.cpus->value : default_fixed_vcpus;
+  if (!spec.memory) {
+    need.memory_gib = need.vcpus
+                      * (need.acc ? default_fixed_memory_per_vcpu_gpu
+                                  : default_fixed_memory_per_vcpu);
+  } else if (spec.memory->mode == task::memory_spec::kind::per_cpu) {
+    need.memory_gib = spec.memory->value * need.vcpus;
+  } else {
+    need.memory_gib = spec.memory->value;
+  }
+
+  const auto n = static_cast<size_t>(req.num_nodes);
+  size_t fits = 0;
+  for (const auto& node : infra.nodes)
+    fits += nodes_fitting(cat, node, need);
+  if (fits >= n) {
+    candidate c;
+    c.cloud = infra.provider;
+    c.region = infra.name;
+    if (need.acc != nullptr) {
+      // Name the model that serves the request (matters for `80GB+`).
+      const gpu_capacity* g = nullptr;
+      for (const auto& node : infra.nodes)
+        if (nodes_fitting(cat, node, need) > 0)
+          if ((g = pick_gpu(cat, node, *need.acc)) != nullptr)
+            break;
+      c.accelerator = g != nullptr ? g->name : need.acc->name;
+      c.accelerator_count = need.acc->count;
+    }
+    c.vcpus = need.vcpus;
+    c.memory_gib = need.memory_gib;
+    c.num_nodes = req.num_nodes;
+    c.alternative = req.alternative;
+    c.tier = req.tier;
+    c.fixed_capacity = true;
+    out.candidates.push_back(std::move(c));
+    return;
+  }
+
+  // Name the dimension that does not fit, in totals over all machines.
+  const double nodes = static_cast<double>(n);
+  double free_vcpus = 0, free_memory = 0, free_gpus = 0;
+  for (const auto& node : infra.nodes) {
+    free_vcpus += node.vcpus;
+    free_memory += node.memory_gib;
+    if (need.acc != nullptr)
+      if (const auto* g = pick_gpu(cat, node, *need.acc))
+        free_gpus += g->count;
+  }
+  if (need.vcpus * nodes > free_vcpus + 1e-9)
+    return exclude(exclusion_kind::no_free_capacity,
+                   "needs " + format_number(need.vcpus * nodes) + " vCPUs, "
+                     + amount(free_vcpus) + " free");
+  if (need.memory_gib * nodes > free_memory + 1e-9)
+    return exclude(exclusion_kind::no_free_capacity,
+                   "needs " + format_number(need.memory_gib * nodes)
+                     + " GiB memory, " + amount(free_memory) + " free");
+  if (need.acc != nullptr && need.acc->count * nodes > free_gpus + 1e-9) {
+    task::accelerator_spec total = *need.acc;
+    total.count = need.acc->count * nodes;
+    return exclude(exclusion_kind::no_free_capacity,
+                   "needs " + to_string(total) + ", " + amount(free_gpus)
+                     + " free");
+  }
+  // The totals suffice but no machine has room for a whole node.
+  exclude(exclusion_kind::no_free_capacity,
+          "room for " + std::to_string(fits) + " of " + std::to_string(n)
+            + " nodes of " + format_number(need.vcpus) + " vCPUs, "
+            + format_number(need.memory_gib) + " GiB memory"
+            + (need.acc ? ", " + to_string(*need.acc) : std::string{})
+            + " (free capacity is split across machines)");
+}
+
+} // namespace sky::optimizer::detail
