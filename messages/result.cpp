@@ -22,11 +22,11 @@ error_info describe(const caf::error& err) {
   const auto& ctx = err.context();
   if (err.category() == caf::atom("sky")) {
     info.code = static_cast<errc>(err.code());
-    if (ctx.match_elements<std::string, std::string>()) {
+    // (message, hint, ...): providers append more context, e.g. a scope.
+    if (ctx.size() >= 1 && ctx.match_element<std::string>(0)) {
       info.message = ctx.get_as<std::string>(0);
-      info.hint = ctx.get_as<std::string>(1);
-    } else if (ctx.match_elements<std::string>()) {
-      info.message = ctx.get_as<std::string>(0);
+      if (ctx.size() >= 2 && ctx.match_element<std::string>(1))
+        info.hint = ctx.get_as<std::string>(1);
     } else {
       info.message = std::string{to_string(info.code)};
     }
