@@ -56,7 +56,9 @@ const gpu_capacity* pick_gpu(const catalog& cat, const node_capacity& node,
 size_t nodes_fitting(const catalog& cat, const node_capacity& node,
                      const node_need& need) {
   constexpr double slack = 1e-9;
-  double fit = std::floor(node.vcpus / need.vcpus + slack);
+  double fit = std::numeric_limits<double>::infinity();
+  if (need.vcpus > 0)
+    fit = std::floor(node.vcpus / need.vcpus + slack);
   if (need.memory_gib > 0)
     fit = std::min(fit, std::floor(node.memory_gib / need.memory_gib + slack));
   if (need.acc != nullptr) {
@@ -65,6 +67,8 @@ size_t nodes_fitting(const catalog& cat, const node_capacity& node,
             ? 0
             : std::min(fit, std::floor(g->count / need.acc->count + slack));
   }
+  if (std::isinf(fit))
+    return std::numeric_limits<size_t>::max() / 2;
   return fit <= 0 ? 0 : static_cast<size_t>(fit);
 }
 
@@ -95,23 +99,25 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
                        req.alternative);
   }
 
+  // A node takes what the task states and nothing else: a task without
+  // resources reserves nothing on fixed-capacity infra (many small
+  // clusters share a laptop), unlike on clouds, where a default shape is
+  // chosen.
   node_need need;
   need.acc = req.accelerator();
-  need.vcpus = spec.cpus ? spec.cpus->value : default_fixed_vcpus;
-  if (!spec.memory) {
-    need.memory_gib = need.vcpus
-                      * (need.acc ? default_fixed_memory_per_vcpu_gpu
-                                  : default_fixed_memory_per_vcpu);
-  } else if (spec.memory->mode == task::memory_spec::kind::per_cpu) {
+  need.vcpus = spec.cpus ? spec.cpus->value : 0;
+  if (spec.memory && spec.memory->mode == task::memory_spec::kind::per_cpu)
     need.memory_gib = spec.memory->value * need.vcpus;
-  } else {
+  else if (spec.memory)
     need.memory_gib = spec.memory->value;
-  }
 
   const auto n = static_cast<size_t>(req.num_nodes);
   size_t fits = 0;
-  for (const auto& node : infra.nodes)
+  for (const auto& node : infra.nodes) {
     fits += nodes_fitting(cat, node, need);
+    if (fits >= n)
+      break; // also keeps "unbounded" machines from overflowing the sum
+  }
   if (fits >= n) {
     candidate c;
     c.cloud = infra.provider;
@@ -126,8 +132,9 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
       c.accelerator = g != nullptr ? g->name : need.acc->name;
       c.accelerator_count = need.acc->count;
     }
-    c.vcpus = need.vcpus;
-    c.memory_gib = need.memory_gib;
+    // Unstated: nothing reserved, shown as unknown (NaN) rather than 0.
+    c.vcpus = need.vcpus > 0 ? need.vcpus : std::nan("");
+    c.memory_gib = need.memory_gib > 0 ? need.memory_gib : std::nan("");
     c.num_nodes = req.num_nodes;
     c.alternative = req.alternative;
     c.tier = req.tier;

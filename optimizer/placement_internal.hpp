@@ -42,11 +42,8 @@ struct placement_output {
 /// per vCPU.
 inline constexpr double default_cloud_vcpus = 8;
 inline constexpr double default_memory_per_vcpu = 4;
-/// Defaults on fixed-capacity infra (SkyPilot's Kubernetes/Slurm/SSH
-/// defaults): 2 vCPUs, 1 GiB per vCPU (4 GiB per vCPU with GPUs).
-inline constexpr double default_fixed_vcpus = 2;
-inline constexpr double default_fixed_memory_per_vcpu = 1;
-inline constexpr double default_fixed_memory_per_vcpu_gpu = 4;
+/// Fixed-capacity infra has no default shape: a node reserves what the task
+/// states and nothing more (fixed_placement.cpp).
 
 /// Accelerator counts are compared with SkyPilot's tolerance; a fractional
 /// request (< 1 device) is served by a whole device.

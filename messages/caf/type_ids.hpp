@@ -110,5 +110,6 @@ CAF_ADD_ATOM(sky, sky, shutdown_atom, "shutdown")
 CAF_ADD_ATOM(sky, sky, ready_atom, "ready")
 CAF_ADD_ATOM(sky, sky, watchdog_atom, "watchdog")
 CAF_ADD_ATOM(sky, sky, status_atom, "status")
+CAF_ADD_ATOM(sky, sky, done_atom, "done")
 
 CAF_END_TYPE_ID_BLOCK(sky)

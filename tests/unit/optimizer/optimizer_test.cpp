@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <algorithm>
 
 #include "optimizer/optimizer.hpp"
@@ -341,8 +343,9 @@ TEST_CASE("optimize: local is free but only within its free capacity") {
   CHECK(c.cloud == "local");
   CHECK(c.fixed_capacity);
   CHECK(c.hourly_price == 0);
-  CHECK(c.vcpus == 2); // fixed-capacity default: 2 vCPUs, 1 GiB each
-  CHECK(c.memory_gib == 2);
+  // A task that states nothing reserves nothing on fixed-capacity infra.
+  CHECK(std::isnan(c.vcpus));
+  CHECK(std::isnan(c.memory_gib));
   CHECK(c.infra() == "local");
 
   resources_spec big;
@@ -360,7 +363,7 @@ TEST_CASE("optimize: local is free but only within its free capacity") {
   REQUIRE(one.feasible());
   CHECK(one.candidates[0].cloud == "local");
   CHECK(one.candidates[0].accelerator == "A100");
-  CHECK(one.candidates[0].memory_gib == 8); // 4 GiB per vCPU with GPUs
+  CHECK(std::isnan(one.candidates[0].memory_gib)); // only the GPU is taken
   auto two = f.run(gpus("A100", 2), infra);
   CHECK(has_reason(two, "local: needs A100:2, 1 free"));
 
@@ -368,10 +371,13 @@ TEST_CASE("optimize: local is free but only within its free capacity") {
   mem.memory = task::memory_spec{32, task::memory_spec::kind::at_least};
   CHECK(has_reason(f.run(mem, infra), "local: needs 32 GiB memory, 16 free"));
 
-  // Nodes share the host: 2 x 2 vCPUs fit in 4, 3 x 2 do not.
-  CHECK(f.run(resources_spec{}, infra, 2).candidates[0].cloud == "local");
-  CHECK(has_reason(f.run(resources_spec{}, infra, 3),
-                   "local: needs 6 vCPUs, 4 free"));
+  // Nodes share the host: 2 x 2 vCPUs fit in 4, 3 x 2 do not; nodes that
+  // state nothing always fit.
+  resources_spec two_cpus;
+  two_cpus.cpus = task::cpus_spec{2, false};
+  CHECK(f.run(two_cpus, infra, 2).candidates[0].cloud == "local");
+  CHECK(has_reason(f.run(two_cpus, infra, 3), "local: needs 6 vCPUs, 4 free"));
+  CHECK(f.run(resources_spec{}, infra, 16).candidates[0].cloud == "local");
 
   resources_spec spot;
   spot.use_spot = true;

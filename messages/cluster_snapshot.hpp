@@ -1,0 +1,108 @@
+#pragma once
+
+// What skyd persists about clusters and jobs: the latest snapshot of each,
+// written in the same batch as the event that changed it, and read back at
+// start-up to re-create the actors. Secrets are kept here (in the `state`
+// column family under SKYD_HOME, 0700) because a pending job needs them to
+// start after a restart; they never go into events, logs or replies.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "messages/cluster.hpp"
+#include "messages/result.hpp"
+
+namespace sky {
+
+/// A node of a cluster as skyd knows it.
+struct node_entry {
+  uint32_t rank = 0;
+  std::string instance_id;
+  std::string ip;
+
+  MSGPACK_DEFINE_MAP(rank, instance_id, ip)
+};
+
+struct cluster_snapshot {
+  std::string name;
+  /// to_string(cluster_status).
+  std::string status = "INIT";
+  /// What is in flight: "", "provisioning", "starting", "stopping",
+  /// "terminating". Restarting skyd resumes or reconciles it.
+  std::string phase;
+  placement_info placement;
+  std::vector<node_entry> nodes;
+  autostop_info autostop;
+  /// When the cluster last became idle (no job pending or running), Unix
+  /// ms; 0 while busy.
+  int64_t idle_since_ms = 0;
+  int64_t launched_at_ms = 0;
+  uint64_t next_job_id = 1;
+  /// Provisioning attempts so far (the idempotency key's counter).
+  uint32_t attempts = 0;
+  /// Why the cluster is INIT, when it is.
+  std::string reason;
+
+  MSGPACK_DEFINE_MAP(name, status, phase, placement, nodes, autostop,
+                     idle_since_ms, launched_at_ms, next_job_id, attempts,
+                     reason)
+};
+
+/// A running process of a job on one node.
+struct process_ref {
+  uint32_t rank = 0;
+  int64_t pid = 0;
+  uint64_t start_ticks = 0;
+  std::string log_file;
+  std::string exit_file;
+
+  MSGPACK_DEFINE_MAP(rank, pid, start_ticks, log_file, exit_file)
+};
+
+struct job_snapshot {
+  std::string cluster;
+  uint64_t job_id = 0;
+  std::string name;
+  /// to_string(job_status).
+  std::string status = "INIT";
+  /// The task, msgpack-encoded (task::encode_task), secrets included.
+  std::string task;
+  /// Run the task's setup before its run (first job of a launch).
+  bool run_setup = false;
+  /// "setup" or "run" while processes are live.
+  std::string phase;
+  std::vector<process_ref> processes;
+  int64_t submitted_at_ms = 0;
+  int64_t started_at_ms = 0;
+  int64_t ended_at_ms = 0;
+  std::optional<int32_t> exit_code;
+  /// Resources the job holds on the cluster while it runs.
+  double cpus = 0;
+  double memory_gib = 0;
+  std::string accelerator;
+  double accelerator_count = 0;
+  uint32_t num_nodes = 1;
+  /// "sky-<submitted>_<cluster>_<id>": stable across restarts/recoveries.
+  std::string task_id;
+  /// Why the job failed, when it did.
+  std::string reason;
+
+  MSGPACK_DEFINE_MAP(cluster, job_id, name, status, task, run_setup, phase,
+                     processes, submitted_at_ms, started_at_ms, ended_at_ms,
+                     exit_code, cpus, memory_gib, accelerator,
+                     accelerator_count, num_nodes, task_id, reason)
+};
+
+/// Entities (and topics) of clusters and jobs.
+inline std::string cluster_entity(const std::string& cluster) {
+  return "cluster." + cluster;
+}
+inline std::string job_entity(const std::string& cluster, uint64_t id) {
+  return "job." + cluster + "." + std::to_string(id);
+}
+
+} // namespace sky
