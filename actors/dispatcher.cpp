@@ -15,7 +15,7 @@ namespace sky::actors {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<dispatcher_state>*;
+using self_ptr = dispatcher_ptr;
 
 int64_t wall_ms() {
   using namespace std::chrono;
@@ -43,7 +43,7 @@ void open_events(self_ptr self, const reply_target& target,
   }
   // Linked: streams end with the dispatcher at shutdown.
   auto stream
-    = self->spawn<caf::linked>(event_stream, target, self->state.log,
+    = self->spawn<caf::linked>(event_stream, target, self->state.deps.log,
                                std::move(*request), event_stream_limits{});
   self->monitor(stream);
   self->state.streams[{req.peer, req.id}] = stream;
@@ -57,11 +57,11 @@ caf::actor find_stream(self_ptr self, const std::string& peer,
 
 void daemon_status(self_ptr self, const reply_target& target) {
   self
-    ->request(self->state.log, std::chrono::seconds(10), read_atom_v,
+    ->request(self->state.deps.log, std::chrono::seconds(10), read_atom_v,
               uint64_t{0}, uint32_t{0})
     .then(
       [=](const event_page& page) {
-        const auto& id = self->state.identity;
+        const auto& id = self->state.deps.identity;
         protocol::daemon_status st;
         st.version = sky::version;
         st.pid = id.pid;
@@ -102,7 +102,7 @@ void annotate(self_ptr self, const reply_target& target,
   draft.fields = map_writer{1}.add("text", *text).bytes();
   std::vector<event_draft> drafts{std::move(draft)};
   self
-    ->request(self->state.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
               std::move(drafts))
     .then(
       [=](uint64_t seq) {
@@ -115,13 +115,15 @@ void dispatch(self_ptr self, wire_request& req) {
   reply_target target{caf::actor_cast<caf::actor>(self->current_sender()),
                       req.peer, req.id};
   const auto& verb = req.verb;
-  if (verb == "credit") {
+  // Notifications (id 0) manage streams; `cancel` with an id is the job
+  // verb (skyctl cancel).
+  if (verb == "credit" && req.id == 0) {
     if (auto notice = protocol::decode_credit_notice(req.body))
       if (auto s = find_stream(self, req.peer, notice->stream))
         self->send(s, credit_atom_v, notice->n);
     return;
   }
-  if (verb == "cancel") {
+  if (verb == "cancel" && req.id == 0) {
     if (auto stream = protocol::decode_cancel_notice(req.body))
       if (auto s = find_stream(self, req.peer, *stream))
         self->send(s, cancel_atom_v);
@@ -133,18 +135,15 @@ void dispatch(self_ptr self, wire_request& req) {
   }
   if (verb == "events") {
     open_events(self, target, req);
-  } else if (verb == "status") {
-    // No clusters exist yet: the cluster registry arrives with local
-    // clusters; the reply already has its final shape.
-    target.ok(
-      self, map_writer{1}.add("clusters", std::vector<std::string>{}).bytes());
+  } else if (dispatch_cluster_verb(self, target, req)) {
+    // served
   } else if (verb == "annotate") {
     annotate(self, target, req);
   } else if (verb == "daemon.status") {
     daemon_status(self, target);
   } else if (verb == "shutdown") {
     target.ok(self, std::string{wire::nil_body()});
-    self->send(self->state.root, shutdown_atom_v);
+    self->send(self->state.deps.root, shutdown_atom_v);
   } else {
     target.fail(self, make_error(errc::unknown_verb,
                                  "skyd does not know the verb '" + verb + "'"
@@ -157,16 +156,20 @@ void dispatch(self_ptr self, wire_request& req) {
 
 const std::vector<std::string>& known_verbs() {
   static const std::vector<std::string> verbs{
-    "ping",   "status",        "events",  "credit",
-    "cancel", "daemon.status", "shutdown"};
+    "ping",   "status", "events",   "annotate",  "credit",        "cancel",
+    "launch", "exec",   "stop",     "start",     "down",          "autostop",
+    "queue",  "logs",   "optimize", "show_gpus", "daemon.status", "shutdown"};
   return verbs;
 }
 
-caf::behavior dispatcher(self_ptr self, event_log_actor log, caf::actor root,
-                         daemon_identity identity) {
-  self->state.log = std::move(log);
-  self->state.root = std::move(root);
-  self->state.identity = std::move(identity);
+void add_stream(dispatcher_ptr self, const wire_request& req,
+                const caf::actor& stream) {
+  self->monitor(stream);
+  self->state.streams[{req.peer, req.id}] = stream;
+}
+
+caf::behavior dispatcher(self_ptr self, dispatcher_deps deps) {
+  self->state.deps = std::move(deps);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     for (auto i = st.streams.begin(); i != st.streams.end(); ++i)

@@ -16,6 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/event_log_actor.hpp"
+#include "actors/replies.hpp"
 
 namespace sky::actors {
 
@@ -26,13 +27,24 @@ struct daemon_identity {
   int64_t started_at_ms = 0;
 };
 
-struct dispatcher_state {
-  static inline const char* name = "dispatcher";
-
+/// The services verbs are routed to.
+struct dispatcher_deps {
   event_log_actor log;
   /// Receives (shutdown_atom) when a client asks skyd to stop.
   caf::actor root;
   daemon_identity identity;
+  /// Cluster verbs (cluster_registry); may be null in tests.
+  caf::actor registry;
+  /// optimize and show_gpus (planner); may be null in tests.
+  caf::actor planner;
+  /// Worker pool for streams that read from nodes.
+  caf::actor pool;
+};
+
+struct dispatcher_state {
+  static inline const char* name = "dispatcher";
+
+  dispatcher_deps deps;
   /// Open streams by (peer, request id).
   std::map<std::pair<std::string, uint64_t>, caf::actor> streams;
   /// Set while shutting down: answered once every stream has ended.
@@ -42,8 +54,17 @@ struct dispatcher_state {
 /// The verbs the dispatcher knows, for "did you mean" on unknown ones.
 const std::vector<std::string>& known_verbs();
 
-caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
-                         event_log_actor log, caf::actor root,
-                         daemon_identity identity);
+using dispatcher_ptr = caf::stateful_actor<dispatcher_state>*;
+
+caf::behavior dispatcher(dispatcher_ptr self, dispatcher_deps deps);
+
+/// Serves the cluster and job verbs (cluster_verbs.cpp); false when `req`
+/// is not one of them.
+bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
+                           wire_request& req);
+
+/// Registers a stream actor so credit and cancel notifications reach it.
+void add_stream(dispatcher_ptr self, const wire_request& req,
+                const caf::actor& stream);
 
 } // namespace sky::actors

@@ -3,7 +3,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 
+#include "actors/cluster_registry.hpp"
 #include "actors/logging.hpp"
+#include "actors/worker_pool.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/version.hpp"
 
@@ -27,8 +29,9 @@ event_draft daemon_event(const root_state& st, std::string kind) {
 
 void stop_children(self_ptr self) {
   auto& st = self->state;
-  if (st.dispatcher)
-    self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
+  for (auto* child : {&st.dispatcher, &st.registry, &st.planner, &st.pool})
+    if (*child)
+      self->send_exit(*child, caf::exit_reason::user_shutdown);
   self->send_exit(st.log, caf::exit_reason::user_shutdown);
   self->quit();
 }
@@ -94,19 +97,33 @@ void on_ready(self_ptr self, const std::string& error) {
     begin_shutdown(self, 1);
     return;
   }
-  std::vector<event_draft> drafts{daemon_event(st, "daemon.started")};
-  self->request(st.log, std::chrono::seconds(30), append_atom_v, drafts)
+  // Clusters and jobs come back from their snapshots before skyd says it
+  // is ready, so the first `status` is complete.
+  self->request(st.registry, caf::infinite, load_atom_v)
     .then(
-      [=](uint64_t seq) {
-        logger("daemon")->info("skyd {} ready (pid {}, event seq {})",
-                               sky::version, self->state.settings.identity.pid,
-                               seq);
-        self->state.settings.on_ready("");
+      [=](bool) {
+        std::vector<event_draft> drafts{
+          daemon_event(self->state, "daemon.started")};
+        self
+          ->request(self->state.log, std::chrono::seconds(30), append_atom_v,
+                    drafts)
+          .then(
+            [=](uint64_t seq) {
+              logger("daemon")->info("skyd {} ready (pid {}, event seq {})",
+                                     sky::version,
+                                     self->state.settings.identity.pid, seq);
+              self->state.settings.on_ready("");
+            },
+            [=](caf::error& err) {
+              auto msg = "the event log does not accept events: "
+                         + describe(err).message;
+              self->state.settings.on_ready(msg);
+              begin_shutdown(self, 1);
+            });
       },
       [=](caf::error& err) {
-        auto msg
-          = "the event log does not accept events: " + describe(err).message;
-        self->state.settings.on_ready(msg);
+        self->state.settings.on_ready("restoring clusters failed: "
+                                      + describe(err).message);
         begin_shutdown(self, 1);
       });
 }
@@ -118,12 +135,24 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.log = self->spawn<caf::detached>(event_log, std::move(storage));
-  st.dispatcher
-    = self->spawn(dispatcher, st.log, caf::actor{self}, st.settings.identity);
+  st.pool = self->spawn(worker_pool, st.settings.io_workers);
+  // Detached: reading free capacity touches the disk.
+  st.planner = self->spawn<caf::detached>(planner, st.settings.planner);
+  cluster_services svc;
+  svc.log = st.log;
+  svc.planner = st.planner;
+  svc.pool = st.pool;
+  svc.providers = st.settings.providers;
+  svc.now_ms = &system_now_ms;
+  st.registry = self->spawn(cluster_registry, svc);
+  dispatcher_deps deps{st.log,      caf::actor{self}, st.settings.identity,
+                       st.registry, st.planner,       st.pool};
+  st.dispatcher = self->spawn(dispatcher, deps);
   st.gateway = self->spawn<gateway>(st.settings.gateway, st.dispatcher, st.log,
                                     caf::actor{self});
   self->monitor(st.log);
   self->monitor(st.dispatcher);
+  self->monitor(st.registry);
   self->monitor(st.gateway);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
@@ -132,6 +161,7 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
     std::string who = dm.source == s.log.address()          ? "event log"
                       : dm.source == s.dispatcher.address() ? "dispatcher"
                       : dm.source == s.gateway.address()    ? "gateway"
+                      : dm.source == s.registry.address()   ? "cluster registry"
                                                             : "a child";
     logger("daemon")->critical("{} stopped unexpectedly ({}); shutting down",
                                who, caf::to_string(dm.reason));

@@ -1,11 +1,13 @@
 #pragma once
 
 // The root of skyd's actor tree. It starts the event log (detached: RocksDB
-// blocks), the dispatcher and the gateway, records `daemon.started` once the
-// sockets serve, pings the systemd watchdog, and runs the orderly shutdown:
-// stop taking requests, record `daemon.stopped`, drain the log, stop the
-// children. A child that dies unexpectedly takes the daemon down with a
-// failure status, so that systemd restarts it from the durable log.
+// blocks), the worker pool, the planner, the cluster registry (which
+// restores the clusters from their snapshots), the dispatcher and the
+// gateway, records `daemon.started` once the sockets serve, pings the systemd
+// watchdog, and runs the orderly shutdown: stop taking requests, record
+// `daemon.stopped`, drain the log, stop the children. A child that dies
+// unexpectedly takes the daemon down with a failure status, so that systemd
+// restarts it from the durable log.
 
 #include <atomic>
 #include <functional>
@@ -16,15 +18,22 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/cluster_services.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/event_log_actor.hpp"
 #include "actors/gateway.hpp"
+#include "actors/planner.hpp"
 
 namespace sky::actors {
 
 struct root_settings {
   gateway_settings gateway;
   daemon_identity identity;
+  /// Catalogs and enabled infra for the planner.
+  planner_settings planner;
+  provider_set_ptr providers;
+  /// Threads for blocking work (provider calls, node I/O).
+  size_t io_workers = 8;
   /// Called once: "" when skyd serves requests, else why it cannot.
   std::function<void(const std::string&)> on_ready;
   /// Called when shutdown begins.
@@ -41,6 +50,9 @@ struct root_state {
 
   root_settings settings;
   event_log_actor log;
+  caf::actor pool;
+  caf::actor planner;
+  caf::actor registry;
   caf::actor dispatcher;
   caf::actor gateway;
   bool stopping = false;

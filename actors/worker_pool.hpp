@@ -60,9 +60,8 @@ void run_blocking(Self* self, const caf::actor& pool, Fn fn, OnDone on_done) {
       slot->emplace(fn());
     } catch (const std::exception& e) {
       // A bug in blocking code must not kill the worker thread.
-      slot->emplace(make_error(errc::internal,
-                               std::string{"blocking task threw: "}
-                                 + e.what()));
+      slot->emplace(make_error(
+        errc::internal, std::string{"blocking task threw: "} + e.what()));
     }
   }};
   self->request(pool, caf::infinite, std::move(task))

@@ -9,13 +9,12 @@ namespace sky {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> cluster_names{"INIT", "UP",
-                                                        "AUTOSTOPPING",
-                                                        "STOPPED"};
+constexpr std::array<std::string_view, 4> cluster_names{
+  "INIT", "UP", "AUTOSTOPPING", "STOPPED"};
 
 constexpr std::array<std::string_view, 9> job_names{
-  "INIT",      "PENDING", "SETTING_UP",    "RUNNING",  "SUCCEEDED",
-  "FAILED",    "FAILED_SETUP", "FAILED_DRIVER", "CANCELLED"};
+  "INIT",   "PENDING",      "SETTING_UP",    "RUNNING",  "SUCCEEDED",
+  "FAILED", "FAILED_SETUP", "FAILED_DRIVER", "CANCELLED"};
 
 // "8", "0.5", "1.25": numbers without trailing zeros.
 std::string number(double v) {

@@ -73,10 +73,10 @@ struct placement_info {
   /// "2x(8 vCPUs, 32 GiB, A100:1)" or "1x(local)".
   std::string resources_text() const;
 
-  MSGPACK_DEFINE_MAP(provider, region, zone, instance_type, use_spot,
-                     num_nodes, cpus, memory_gib, accelerator,
-                     accelerator_count, hourly_price, reserved_cpus,
-                     reserved_memory_gib, reserved_gpus)
+  MSGPACK_DEFINE_MAP(provider, region, zone, instance_type, use_spot, num_nodes,
+                     cpus, memory_gib, accelerator, accelerator_count,
+                     hourly_price, reserved_cpus, reserved_memory_gib,
+                     reserved_gpus)
 };
 
 /// Autostop of a cluster: off when idle_minutes < 0.
@@ -84,9 +84,7 @@ struct autostop_info {
   int32_t idle_minutes = -1;
   bool down = false;
 
-  bool enabled() const {
-    return idle_minutes >= 0;
-  }
+  bool enabled() const { return idle_minutes >= 0; }
   /// "10m", "10m (down)", "-".
   std::string text() const;
 

@@ -8,8 +8,8 @@ namespace sky::protocol {
 namespace {
 
 caf::error need_field(std::string_view what, std::string_view field) {
-  return make_error(errc::bad_request, std::string{what} + " has no '"
-                                         + std::string{field} + "'");
+  return make_error(errc::bad_request,
+                    std::string{what} + " has no '" + std::string{field} + "'");
 }
 
 } // namespace
@@ -48,10 +48,10 @@ result<launch_request> decode_launch_request(std::string_view body) {
   int64_t idle = -1;
   if (auto err = read_into(idle, r->i64("idle_minutes", -1)))
     return err;
-  req.idle_minutes = static_cast<int32_t>(std::clamp<int64_t>(idle, -1,
-                                                              525600));
-  if (auto err = read_into(req.retry_until_up,
-                           r->boolean("retry_until_up", false)))
+  req.idle_minutes
+    = static_cast<int32_t>(std::clamp<int64_t>(idle, -1, 525600));
+  if (auto err
+      = read_into(req.retry_until_up, r->boolean("retry_until_up", false)))
     return err;
   if (auto err = read_into(req.no_setup, r->boolean("no_setup", false)))
     return err;

@@ -90,11 +90,19 @@ struct job_snapshot {
   std::string task_id;
   /// Why the job failed, when it did.
   std::string reason;
+  /// First line of the run command, for `queue`.
+  std::string command;
+  /// Where it runs (from the scheduler): node ranks, GPU device indices per
+  /// rank and the share of each device held.
+  std::vector<uint32_t> ranks;
+  std::vector<std::vector<uint32_t>> devices;
+  double device_share = 0;
 
   MSGPACK_DEFINE_MAP(cluster, job_id, name, status, task, run_setup, phase,
                      processes, submitted_at_ms, started_at_ms, ended_at_ms,
                      exit_code, cpus, memory_gib, accelerator,
-                     accelerator_count, num_nodes, task_id, reason)
+                     accelerator_count, num_nodes, task_id, reason, command,
+                     ranks, devices, device_share)
 };
 
 /// Entities (and topics) of clusters and jobs.

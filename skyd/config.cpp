@@ -57,6 +57,85 @@ const std::map<std::string, key_info>& registry() {
         c.max_message_bytes = bytes;
         return {};
       }}},
+    {"catalogs.dir",
+     {"directory of SkyPilot-format price catalogs (<dir>/<cloud>/vms.csv); "
+      "default: the small catalog shipped with skyd",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::string dir;
+        if (!scalar_as(n, dir) || dir.empty())
+          return "must be a directory path";
+        c.catalogs_dir = dir;
+        return {};
+      }}},
+    {"sim.clouds",
+     {"clouds to simulate from the catalogs, e.g. [aws, gcp, lambda] "
+      "(default: none)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::vector<std::string> clouds;
+        if (n.IsScalar()) {
+          std::string one;
+          if (!scalar_as(n, one))
+            return "must be a list of cloud names";
+          clouds.push_back(one);
+        } else if (n.IsSequence()) {
+          for (const auto& item : n) {
+            std::string cloud;
+            if (!scalar_as(item, cloud) || cloud.empty())
+              return "must be a list of cloud names";
+            clouds.push_back(cloud);
+          }
+        } else if (!n.IsNull()) {
+          return "must be a list of cloud names, e.g. [gcp, aws]";
+        }
+        c.sim_clouds = clouds;
+        return {};
+      }}},
+    {"local.cpus",
+     {"vCPUs the local infra may use (default: all of this host's)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        double v = 0;
+        if (!scalar_as(n, v) || v <= 0)
+          return "must be a positive number";
+        c.local_cpus = v;
+        return {};
+      }}},
+    {"local.memory_gib",
+     {"memory (GiB) the local infra may use (default: all of this host's)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        double v = 0;
+        if (!scalar_as(n, v) || v <= 0)
+          return "must be a positive number";
+        c.local_memory_gib = v;
+        return {};
+      }}},
+    {"local.gpus",
+     {"GPUs of the local infra, e.g. {A100: 2}; set to skip nvidia-smi "
+      "detection ({} = none)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::map<std::string, double> gpus;
+        if (!n.IsMap() && !n.IsNull())
+          return "must be a map of accelerator name to count, e.g. {A100: 2}";
+        if (n.IsMap())
+          for (const auto& kv : n) {
+            std::string name;
+            double count = 0;
+            if (!scalar_as(kv.first, name) || !scalar_as(kv.second, count)
+                || count < 0)
+              return "must map accelerator names to counts, e.g. {A100: 2}";
+            gpus[name] = count;
+          }
+        c.local_gpus = gpus;
+        return {};
+      }}},
+    {"daemon.io_workers",
+     {"threads for blocking work: provider calls and node I/O (default 8)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        uint32_t v = 0;
+        if (!scalar_as(n, v) || v < 1 || v > 256)
+          return "must be a number between 1 and 256";
+        c.io_workers = v;
+        return {};
+      }}},
     {"events.sync",
      {"sync the event log to disk on every commit (default true; false "
       "only for throwaway test daemons)",

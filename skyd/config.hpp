@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,19 @@ struct config {
   /// Sync the event log's WAL on every group commit. Turning it off trades
   /// durability of the last few milliseconds for speed; only for tests.
   bool events_sync = true;
+  /// SkyPilot-format price catalogs (`<dir>/<cloud>/vms.csv`); empty = the
+  /// small catalog shipped with skyd.
+  std::string catalogs_dir;
+  /// Clouds simulated from the catalogs (planning now, provisioning with
+  /// the sim provider).
+  std::vector<std::string> sim_clouds;
+  /// What the local infra may use of this host; unset = all of it.
+  std::optional<double> local_cpus;
+  std::optional<double> local_memory_gib;
+  /// Accelerator -> count; set = skip nvidia-smi detection.
+  std::optional<std::map<std::string, double>> local_gpus;
+  /// Threads for blocking work (provider calls, node I/O).
+  uint32_t io_workers = 8;
 };
 
 /// Loads `file` (missing is fine: defaults) and applies `overrides`

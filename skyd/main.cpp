@@ -21,6 +21,8 @@
 #include "skyd/daemonize.hpp"
 #include "skyd/logging_setup.hpp"
 #include "skyd/systemd_notify.hpp"
+#include "optimizer/catalog.hpp"
+#include "providers/local/local_provider.hpp"
 #include "storage/rocksdb_event_log.hpp"
 
 namespace {
@@ -63,6 +65,47 @@ sky::result<void> prepare_home(const sky::home_layout& home) {
                              + " exceeds the 100-byte limit of IPC sockets",
                            "use a shorter SKYD_HOME");
   return {};
+}
+
+// The catalog shipped with skyd: installed beside the binary, else the
+// source tree's (a build that was not installed).
+std::filesystem::path default_catalogs_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed
+      = exe.parent_path().parent_path() / "share" / "skyd" / "catalogs";
+    if (std::filesystem::is_directory(installed))
+      return installed;
+  }
+  return SKY_DEFAULT_CATALOGS;
+}
+
+// Price catalogs of the simulated clouds (none configured: an empty one).
+sky::result<std::shared_ptr<const sky::optimizer::catalog>>
+load_catalog(const sky::daemon::config& cfg) {
+  if (cfg.sim_clouds.empty())
+    return std::make_shared<const sky::optimizer::catalog>(
+      sky::optimizer::catalog_builder{}.finish().cat);
+  auto dir = cfg.catalogs_dir.empty() ? default_catalogs_dir()
+                                      : std::filesystem::path{cfg.catalogs_dir};
+  auto loaded = sky::optimizer::load_catalogs(dir, cfg.sim_clouds);
+  if (!loaded) {
+    auto info = sky::describe(loaded.error());
+    return sky::make_error(
+      sky::errc::invalid_argument, "sim.clouds: " + info.message,
+      info.hint.empty() ? "list clouds that have " + dir.string()
+                            + "/<cloud>/vms.csv, or set catalogs.dir"
+                        : info.hint);
+  }
+  // Malformed rows are real-world data problems: report them once, go on.
+  for (const auto& d : loaded->diagnostics)
+    spdlog::warn("catalog: {}:{}: {}", d.file, d.line, d.reason);
+  if (loaded->unlisted_diagnostics > 0)
+    spdlog::warn("catalog: {} more malformed rows not listed",
+                 loaded->unlisted_diagnostics);
+  return std::make_shared<const sky::optimizer::catalog>(
+    std::move(loaded->cat));
 }
 
 // Waits for SIGTERM/SIGINT on a thread of its own and turns them into an
@@ -143,6 +186,27 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   }
   std::shared_ptr<sky::storage::event_log> log{std::move(*storage)};
 
+  auto catalog = load_catalog(cfg);
+  if (!catalog) {
+    auto info = sky::describe(catalog.error());
+    return fail(info.message + (info.hint.empty() ? "" : "\n" + info.hint));
+  }
+  sky::providers::local_settings local_settings;
+  local_settings.root = home.nodes_dir();
+  local_settings.cpus = cfg.local_cpus;
+  local_settings.memory_gib = cfg.local_memory_gib;
+  local_settings.gpus = cfg.local_gpus;
+  auto local = sky::providers::make_local_provider(local_settings);
+  if (!local) {
+    auto info = sky::describe(local.error());
+    return fail("local infra: " + info.message);
+  }
+  if (!(*local)->host().gpu_detection_problem.empty())
+    spdlog::warn("local infra: {}", (*local)->host().gpu_detection_problem);
+  std::shared_ptr<sky::providers::provider> local_provider{std::move(*local)};
+  auto providers = std::make_shared<sky::actors::provider_set>();
+  providers->by_name["local"] = local_provider;
+
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::sky>();
   // Two cores are common here: keep CAF's worker threads few.
@@ -160,6 +224,11 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.gateway.socket_files = {home.control_socket(), home.events_socket()};
   rs.gateway.max_message_bytes = cfg.max_message_bytes;
   rs.identity = {home.home.string(), getpid(), wall_ms()};
+  rs.planner.catalog = *catalog;
+  rs.planner.clouds = cfg.sim_clouds;
+  rs.planner.fixed = {local_provider};
+  rs.providers = providers;
+  rs.io_workers = cfg.io_workers;
   auto ready_once = std::make_shared<std::atomic<bool>>(false);
   rs.on_ready = [readiness, ready_once,
                  home](const std::string& error) mutable {

@@ -1,0 +1,323 @@
+#include "actors/cluster_registry.hpp"
+
+#include <cstdlib>
+#include <unistd.h>
+
+#include "actors/logging.hpp"
+#include "messages/msgpack_util.hpp"
+
+namespace sky::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+caf::error unknown_cluster(const std::string& name) {
+  return make_error(errc::not_found, "cluster '" + name + "' does not exist",
+                    "see skyctl status");
+}
+
+caf::actor spawn_cluster(self_ptr self, const std::string& name,
+                         std::optional<cluster_restore> restore) {
+  auto& st = self->state;
+  auto actor = self->spawn(cluster_actor, st.svc, caf::actor{self},
+                           std::move(restore), name);
+  st.clusters[name] = actor;
+  return actor;
+}
+
+// Restores every cluster and its jobs from their snapshots.
+void load(self_ptr self, caf::response_promise promise) {
+  auto log = self->state.svc.log;
+  self
+    ->request(log, std::chrono::seconds(60), snapshots_atom_v,
+              std::string{"cluster."})
+    .then(
+      [=](snapshot_list& clusters) mutable {
+        self
+          ->request(log, std::chrono::seconds(60), snapshots_atom_v,
+                    std::string{"job."})
+          .then(
+            [=](snapshot_list& jobs) mutable {
+              std::map<std::string, cluster_restore> restores;
+              for (const auto& [key, value] : clusters) {
+                auto snap = protocol::decode_as<cluster_snapshot>(
+                  value, "cluster snapshot " + key);
+                if (!snap) {
+                  logger("clusters")
+                    ->error("{}", describe(snap.error()).message);
+                  continue;
+                }
+                restores[snap->name].snapshot = std::move(*snap);
+              }
+              for (const auto& [key, value] : jobs) {
+                auto snap = protocol::decode_as<job_snapshot>(
+                  value, "job snapshot " + key);
+                if (!snap) {
+                  logger("clusters")
+                    ->error("{}", describe(snap.error()).message);
+                  continue;
+                }
+                auto i = restores.find(snap->cluster);
+                if (i != restores.end())
+                  i->second.jobs.push_back(std::move(*snap));
+              }
+              for (auto& [name, restore] : restores)
+                spawn_cluster(self, name, std::move(restore));
+              self->state.loaded = true;
+              logger("clusters")
+                ->info("restored {} clusters and {} jobs", restores.size(),
+                       jobs.size());
+              promise.deliver(true);
+            },
+            [=](caf::error& err) mutable { promise.deliver(err); });
+      },
+      [=](caf::error& err) mutable { promise.deliver(err); });
+}
+
+// Sends `msg` to each named cluster and gathers the outcomes.
+template <class... Ts>
+void fan_out(self_ptr self, std::vector<std::string> names,
+             caf::response_promise promise, Ts... xs) {
+  struct gather {
+    protocol::outcomes_reply reply;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<gather>();
+  g->reply.results.resize(names.size());
+  g->left = names.size();
+  if (names.empty()) {
+    promise.deliver(g->reply);
+    return;
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto& out = g->reply.results[i];
+    out.cluster = names[i];
+    auto it = self->state.clusters.find(names[i]);
+    if (it == self->state.clusters.end()) {
+      out.message = describe(unknown_cluster(names[i])).message;
+      if (--g->left == 0)
+        promise.deliver(g->reply);
+      continue;
+    }
+    self->request(it->second, caf::infinite, xs...)
+      .then(
+        [=](std::string& status) mutable {
+          auto& o = g->reply.results[i];
+          o.ok = true;
+          o.status = status;
+          if (--g->left == 0)
+            promise.deliver(g->reply);
+        },
+        [=](caf::error& err) mutable {
+          auto info = describe(err);
+          auto& o = g->reply.results[i];
+          o.message
+            = info.message + (info.hint.empty() ? "" : " (" + info.hint + ")");
+          if (--g->left == 0)
+            promise.deliver(g->reply);
+        });
+  }
+}
+
+std::vector<std::string> names_of(self_ptr self,
+                                  const protocol::clusters_request& req) {
+  if (req.all || req.clusters.empty()) {
+    std::vector<std::string> all;
+    for (const auto& [name, _] : self->state.clusters)
+      all.push_back(name);
+    return all;
+  }
+  return req.clusters;
+}
+
+} // namespace
+
+std::string generated_cluster_name(uint64_t entropy) {
+  const char* user = std::getenv("USER");
+  std::string u = user != nullptr && *user ? user : "user";
+  std::string clean;
+  for (char c : u)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      clean += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (clean.empty())
+    clean = "user";
+  char hex[8];
+  std::snprintf(hex, sizeof(hex), "%04x",
+                static_cast<unsigned>(entropy & 0xffff));
+  return "sky-" + std::string{hex} + "-" + clean;
+}
+
+caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
+  self->state.svc = std::move(svc);
+  // Cluster actors are not linked (one failing must not take the others
+  // down), so they are stopped explicitly with the registry.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    for (auto& [name, cluster] : self->state.clusters)
+      self->send_exit(cluster, em.reason);
+    self->quit(em.reason);
+  });
+  return {
+    [=](load_atom) {
+      auto promise = self->make_response_promise();
+      load(self, promise);
+      return promise;
+    },
+    [=](new_name_atom) {
+      auto& st = self->state;
+      std::string name;
+      uint64_t salt = 0;
+      do
+        name = generated_cluster_name(
+          static_cast<uint64_t>(st.svc.now_ms()) ^ (st.clusters.size() << 7)
+          ^ static_cast<uint64_t>(getpid()) ^ (salt++ * 40503));
+      while (st.clusters.count(name) > 0);
+      return name;
+    },
+    [=](launch_atom, std::string& name,
+        launch_order& order) -> caf::result<caf::message> {
+      auto& st = self->state;
+      if (auto ok = validate_cluster_name(name); !ok)
+        return ok.error();
+      auto it = st.clusters.find(name);
+      auto actor = it != st.clusters.end()
+                     ? it->second
+                     : spawn_cluster(self, name, std::nullopt);
+      return self->delegate(actor, launch_atom_v, std::move(order));
+    },
+    [=](exec_atom, std::string& name,
+        task::task_spec& task) -> caf::result<caf::message> {
+      auto it = self->state.clusters.find(name);
+      if (it == self->state.clusters.end())
+        return unknown_cluster(name);
+      return self->delegate(it->second, exec_atom_v, std::move(task));
+    },
+    [=](status_atom, protocol::clusters_request& req) {
+      auto promise = self->make_response_promise();
+      struct gather {
+        protocol::status_reply reply;
+        size_t left = 0;
+      };
+      auto names = names_of(self, req);
+      auto g = std::make_shared<gather>();
+      for (const auto& n : names)
+        if (self->state.clusters.count(n) > 0)
+          ++g->left;
+      if (g->left == 0) {
+        promise.deliver(g->reply);
+        return promise;
+      }
+      for (const auto& n : names) {
+        auto it = self->state.clusters.find(n);
+        if (it == self->state.clusters.end())
+          continue;
+        self->request(it->second, std::chrono::seconds(10), status_atom_v)
+          .then(
+            [=](cluster_summary& s) mutable {
+              g->reply.clusters.push_back(std::move(s));
+              if (--g->left == 0) {
+                std::sort(
+                  g->reply.clusters.begin(), g->reply.clusters.end(),
+                  [](const auto& a, const auto& b) { return a.name < b.name; });
+                promise.deliver(g->reply);
+              }
+            },
+            [=](caf::error& err) mutable {
+              logger("clusters")
+                ->warn("status of a cluster failed: {}", describe(err).message);
+              if (--g->left == 0)
+                promise.deliver(g->reply);
+            });
+      }
+      return promise;
+    },
+    [=](stop_atom, protocol::clusters_request& req) {
+      auto promise = self->make_response_promise();
+      fan_out(self, names_of(self, req), promise, stop_atom_v);
+      return promise;
+    },
+    [=](start_atom, protocol::clusters_request& req) {
+      auto promise = self->make_response_promise();
+      fan_out(self, names_of(self, req), promise, start_atom_v);
+      return promise;
+    },
+    [=](down_atom, protocol::clusters_request& req) {
+      auto promise = self->make_response_promise();
+      fan_out(self, names_of(self, req), promise, down_atom_v);
+      return promise;
+    },
+    [=](autostop_atom,
+        protocol::autostop_request& req) -> caf::result<caf::message> {
+      auto it = self->state.clusters.find(req.cluster);
+      if (it == self->state.clusters.end())
+        return unknown_cluster(req.cluster);
+      return self->delegate(it->second, autostop_atom_v, std::move(req));
+    },
+    [=](queue_atom, protocol::queue_request& req) {
+      auto promise = self->make_response_promise();
+      auto names = names_of(self, {req.clusters, false});
+      struct gather {
+        protocol::queue_reply reply;
+        std::vector<std::vector<job_summary>> parts;
+        size_t left = 0;
+      };
+      auto g = std::make_shared<gather>();
+      for (const auto& n : names)
+        if (self->state.clusters.count(n) == 0) {
+          promise.deliver(unknown_cluster(n));
+          return promise;
+        }
+      g->parts.resize(names.size());
+      g->left = names.size();
+      if (names.empty()) {
+        promise.deliver(g->reply);
+        return promise;
+      }
+      for (size_t i = 0; i < names.size(); ++i)
+        self
+          ->request(self->state.clusters[names[i]], std::chrono::seconds(10),
+                    queue_atom_v)
+          .then(
+            [=](std::vector<job_summary>& jobs) mutable {
+              g->parts[i] = std::move(jobs);
+              if (--g->left == 0) {
+                for (auto& p : g->parts)
+                  for (auto& j : p)
+                    g->reply.jobs.push_back(std::move(j));
+                promise.deliver(g->reply);
+              }
+            },
+            [=](caf::error&) mutable {
+              if (--g->left == 0) {
+                for (auto& p : g->parts)
+                  for (auto& j : p)
+                    g->reply.jobs.push_back(std::move(j));
+                promise.deliver(g->reply);
+              }
+            });
+      return promise;
+    },
+    [=](cancel_atom,
+        protocol::cancel_request& req) -> caf::result<caf::message> {
+      auto it = self->state.clusters.find(req.cluster);
+      if (it == self->state.clusters.end())
+        return unknown_cluster(req.cluster);
+      return self->delegate(it->second, cancel_atom_v, std::move(req));
+    },
+    [=](logs_atom, std::string& name,
+        uint64_t job) -> caf::result<caf::message> {
+      auto it = self->state.clusters.find(name);
+      if (it == self->state.clusters.end())
+        return unknown_cluster(name);
+      return self->delegate(it->second, logs_atom_v, job);
+    },
+    [=](down_atom, std::string& name) {
+      auto it = self->state.clusters.find(name);
+      if (it != self->state.clusters.end()
+          && it->second.address() == self->current_sender())
+        self->state.clusters.erase(it);
+    },
+  };
+}
+
+} // namespace sky::actors

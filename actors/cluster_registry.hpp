@@ -1,0 +1,50 @@
+#pragma once
+
+// The cluster registry: the name -> cluster actor map. It re-creates the
+// cluster actors from their snapshots at start-up, creates one for the
+// first launch of a new name, routes the cluster verbs to them, and fans
+// out `status` and `queue` over all of them.
+//
+//   (load_atom)                                  -> bool (when restored)
+//   (new_name_atom)                              -> std::string unused name
+//   (launch_atom, std::string, launch_order)     -> uint64_t job id
+//   (exec_atom, std::string, task_spec)          -> uint64_t job id
+//   (status_atom, clusters_request)              -> status_reply
+//   (stop_atom | start_atom | down_atom, clusters_request) -> outcomes_reply
+//   (autostop_atom, autostop_request)            -> std::string
+//   (queue_atom, queue_request)                  -> queue_reply
+//   (cancel_atom, cancel_request)                -> outcomes_reply
+//   (logs_atom, std::string, uint64_t)           -> job_log_target
+//   (down_atom, std::string)                     from a cluster torn down
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/cluster_actor.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::clusters_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::status_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::queue_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::queue_reply)
+
+namespace sky::actors {
+
+struct registry_state {
+  static inline const char* name = "cluster_registry";
+
+  cluster_services svc;
+  std::map<std::string, caf::actor> clusters;
+  bool loaded = false;
+};
+
+caf::behavior cluster_registry(caf::stateful_actor<registry_state>* self,
+                               cluster_services svc);
+
+/// A cluster name for launches that give none: "sky-1a2b-<user>".
+std::string generated_cluster_name(uint64_t entropy);
+
+} // namespace sky::actors

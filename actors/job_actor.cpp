@@ -1,0 +1,305 @@
+#include "actors/job_actor.hpp"
+
+#include <csignal>
+
+#include "actors/logging.hpp"
+#include "actors/worker_pool.hpp"
+#include "messages/msgpack_util.hpp"
+
+namespace sky::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<job_actor_state>*;
+
+void poll_later(self_ptr self);
+void start_phase_now(self_ptr self, job_phase phase);
+
+// Records the job's state (write-ahead), tells the cluster, then continues.
+template <class Then>
+void persist(self_ptr self, const std::string& kind, Then then) {
+  auto& st = self->state;
+  std::vector<event_draft> drafts{job_event(st.snap, kind)};
+  self
+    ->request(st.svc.log, std::chrono::seconds(30), append_atom_v,
+              std::move(drafts))
+    .then(
+      [=](uint64_t) {
+        self->send(self->state.cluster, job_update_atom_v, self->state.snap);
+        then();
+      },
+      [=](caf::error& err) {
+        // Without a durable record the job must not act: try again.
+        logger("jobs")->error("job {} of {}: recording {} failed ({}); "
+                              "retrying",
+                              self->state.snap.job_id, self->state.snap.cluster,
+                              kind, describe(err).message);
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+        self->become(caf::keep_behavior, [=](tick_atom) {
+          self->unbecome();
+          persist(self, kind, then);
+        });
+      });
+}
+
+void finish(self_ptr self, job_status status, std::optional<int32_t> code,
+            std::string reason) {
+  auto& st = self->state;
+  if (st.finishing)
+    return;
+  st.finishing = true;
+  st.snap.status = std::string{to_string(status)};
+  st.snap.exit_code = code;
+  st.snap.reason = std::move(reason);
+  st.snap.ended_at_ms = st.svc.now_ms();
+  if (st.snap.started_at_ms == 0)
+    st.snap.started_at_ms = st.snap.ended_at_ms;
+  persist(self, "job.finished", [=] { self->quit(); });
+}
+
+// Kills the job's processes, then finishes with `status`.
+void kill_and_finish(self_ptr self, int sig, job_status status,
+                     std::optional<int32_t> code, std::string reason) {
+  auto ctx = self->state.ctx;
+  auto procs = self->state.snap.processes;
+  run_blocking<bool>(
+    self, self->state.svc.pool,
+    [ctx, procs, sig]() -> result<bool> {
+      signal_processes(ctx, procs, sig);
+      return true;
+    },
+    [=](result<bool>) { finish(self, status, code, reason); });
+}
+
+void cancel(self_ptr self) {
+  auto& st = self->state;
+  if (st.cancelling || st.finishing)
+    return;
+  st.cancelling = true;
+  if (st.snap.processes.empty())
+    return; // a start is in flight: it sees the flag when it completes
+  auto ctx = st.ctx;
+  auto procs = st.snap.processes;
+  // SIGTERM first so the task can clean up; the poll loop sees the wrapper
+  // record the exit and finishes as CANCELLED (SIGKILL after a grace).
+  run_blocking<bool>(
+    self, st.svc.pool,
+    [ctx, procs]() -> result<bool> {
+      signal_processes(ctx, procs, SIGTERM);
+      return true;
+    },
+    [=](result<bool>) {
+      self->delayed_send(self, std::chrono::seconds(10), cancel_atom_v);
+      self->state.poll_interval = self->state.svc.job_poll_min;
+      poll_later(self);
+    });
+}
+
+void on_poll(self_ptr self,
+             const std::vector<providers::process_status>& statuses) {
+  auto& st = self->state;
+  bool all_exited = true;
+  std::optional<size_t> failed;
+  std::optional<size_t> lost;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    const auto& s = statuses[i];
+    if (s.state == providers::process_state::running)
+      all_exited = false;
+    else if (s.state == providers::process_state::lost && !lost)
+      lost = i;
+    else if (s.state == providers::process_state::exited && s.exit_code != 0
+             && !failed)
+      failed = i;
+  }
+  if (st.cancelling) {
+    if (all_exited || lost)
+      finish(self, job_status::cancelled, std::nullopt, "cancelled");
+    else
+      poll_later(self);
+    return;
+  }
+  if (lost) {
+    auto rank = st.snap.processes[*lost].rank;
+    kill_and_finish(self, SIGKILL, job_status::failed_driver, std::nullopt,
+                    "the process on node rank " + std::to_string(rank)
+                      + " ended without an exit record (node lost or "
+                        "killed)");
+    return;
+  }
+  if (failed) {
+    const auto& p = st.snap.processes[*failed];
+    int code = statuses[*failed].exit_code;
+    auto status = st.phase == job_phase::setup ? job_status::failed_setup
+                                               : job_status::failed;
+    std::string reason = std::string{to_string(st.phase)} + " failed on rank "
+                         + std::to_string(p.rank) + " with exit code "
+                         + std::to_string(code);
+    if (all_exited)
+      finish(self, status, code, reason);
+    else
+      // A multi-node job fails as a whole: stop the other ranks.
+      kill_and_finish(self, SIGTERM, status, code, reason);
+    return;
+  }
+  if (!all_exited) {
+    poll_later(self);
+    return;
+  }
+  if (st.phase == job_phase::setup) {
+    start_phase_now(self, job_phase::run);
+    return;
+  }
+  finish(self, job_status::succeeded, 0, "");
+}
+
+void poll_now(self_ptr self) {
+  auto& st = self->state;
+  auto ctx = st.ctx;
+  auto procs = st.snap.processes;
+  run_blocking<std::vector<providers::process_status>>(
+    self, st.svc.pool, [ctx, procs] { return poll_processes(ctx, procs); },
+    [=](result<std::vector<providers::process_status>> r) {
+      if (self->state.finishing)
+        return;
+      if (!r) {
+        // The node may be unreachable for a moment; keep trying.
+        logger("jobs")->warn("job {} of {}: poll failed: {}",
+                             self->state.snap.job_id, self->state.snap.cluster,
+                             describe(r.error()).message);
+        poll_later(self);
+        return;
+      }
+      on_poll(self, *r);
+    });
+}
+
+void poll_later(self_ptr self) {
+  auto& st = self->state;
+  auto epoch = ++st.poll_epoch;
+  self->delayed_send(self, st.poll_interval, poll_atom_v, epoch);
+  // Back off while nothing happens: short jobs end fast, long ones cost
+  // little.
+  st.poll_interval = std::min(st.poll_interval * 2, st.svc.job_poll_max);
+}
+
+void start_phase_now(self_ptr self, job_phase phase) {
+  auto& st = self->state;
+  st.phase = phase;
+  st.snap.phase = std::string{to_string(phase)};
+  st.snap.status = std::string{to_string(
+    phase == job_phase::setup ? job_status::setting_up : job_status::running)};
+  st.snap.processes.clear();
+  // Write-ahead: the intent is durable before any process exists. A skyd
+  // that dies before the handles are recorded marks the job FAILED_DRIVER
+  // on restart rather than running it twice.
+  persist(self, phase == job_phase::setup ? "job.setting_up" : "job.running",
+          [=] {
+            auto ctx = self->state.ctx;
+            // Files are synced once, before the job's first phase.
+            bool sync = !self->state.files_synced;
+            self->state.files_synced = true;
+            run_blocking<std::vector<process_ref>>(
+              self, self->state.svc.pool,
+              [ctx, phase, sync]() -> result<std::vector<process_ref>> {
+                if (sync)
+                  if (auto synced = sync_job_files(ctx); !synced)
+                    return synced.error();
+                return start_phase(ctx, phase);
+              },
+              [=](result<std::vector<process_ref>> started) {
+                auto& s = self->state;
+                if (!started) {
+                  finish(self,
+                         phase == job_phase::setup ? job_status::failed_setup
+                                                   : job_status::failed_driver,
+                         std::nullopt,
+                         "could not start " + std::string{to_string(phase)}
+                           + ": " + describe(started.error()).message);
+                  return;
+                }
+                s.snap.processes = std::move(*started);
+                persist(self, "job.processes", [=] {
+                  auto& s2 = self->state;
+                  s2.poll_interval = s2.svc.job_poll_min;
+                  if (s2.cancelling) {
+                    s2.cancelling = false;
+                    cancel(self);
+                    return;
+                  }
+                  poll_later(self);
+                });
+              });
+          });
+}
+
+void begin(self_ptr self) {
+  auto& st = self->state;
+  st.snap.started_at_ms = st.svc.now_ms();
+  bool setup
+    = st.snap.run_setup && st.ctx.task.setup && !st.ctx.task.setup->empty();
+  start_phase_now(self, setup ? job_phase::setup : job_phase::run);
+}
+
+} // namespace
+
+event_draft job_event(const job_snapshot& snap, const std::string& kind) {
+  event_draft d;
+  d.entity = job_entity(snap.cluster, snap.job_id);
+  d.kind = kind;
+  map_writer fields{5};
+  fields.add("status", snap.status)
+    .add("phase", snap.phase)
+    .add("exit_code", snap.exit_code ? *snap.exit_code : -1)
+    .add("reason", snap.reason)
+    .add("name", snap.name);
+  d.fields = fields.bytes();
+  d.snapshot = snapshot_op::put;
+  d.snapshot_value = encode(snap);
+  return d;
+}
+
+caf::behavior job_actor(self_ptr self, cluster_services svc, caf::actor cluster,
+                        job_start start) {
+  auto& st = self->state;
+  st.svc = std::move(svc);
+  st.cluster = std::move(cluster);
+  st.ctx = std::move(start.context);
+  st.snap = std::move(start.snapshot);
+  st.poll_interval = st.svc.job_poll_min;
+  auto status = job_status_from(st.snap.status).value_or(job_status::pending);
+  if (status == job_status::pending) {
+    begin(self);
+  } else if (!st.snap.processes.empty()) {
+    // Re-attach after a skyd restart: the processes ran on without us.
+    st.phase = st.snap.phase == "setup" ? job_phase::setup : job_phase::run;
+    self->send(self, poll_atom_v, ++st.poll_epoch);
+  } else {
+    self->send(self, done_atom_v);
+  }
+  return {
+    [=](poll_atom, uint64_t epoch) {
+      if (epoch == self->state.poll_epoch && !self->state.finishing)
+        poll_now(self);
+    },
+    [=](cancel_atom) {
+      auto& s = self->state;
+      if (s.cancelling && !s.snap.processes.empty()) {
+        // Second cancel (or the grace period ran out): force it.
+        kill_and_finish(self, SIGKILL, job_status::cancelled, std::nullopt,
+                        "cancelled");
+        return;
+      }
+      cancel(self);
+    },
+    [=](done_atom) {
+      // Started before the handles were recorded, then skyd stopped: we
+      // cannot know whether the processes run, so we never start them
+      // twice.
+      finish(self, job_status::failed_driver, std::nullopt,
+             "skyd stopped while the job was starting; not started again "
+             "to avoid running it twice");
+    },
+  };
+}
+
+} // namespace sky::actors

@@ -1,0 +1,69 @@
+#pragma once
+
+// Streams a job's output to a client (`logs`, and the tail of `launch` and
+// `exec`): setup output first, then the run's, per node; lines of
+// multi-node jobs are prefixed with the node. With follow it keeps reading
+// until the job ends and everything it wrote has been sent, then answers
+// with the job's outcome. Reads run on the worker pool; frames respect the
+// client's credit, so a slow client only slows the reading.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/cluster_actor.hpp"
+#include "actors/replies.hpp"
+
+namespace sky::actors {
+
+struct log_stream_options {
+  std::string cluster;
+  uint64_t job_id = 0;
+  bool follow = true;
+  bool status_only = false;
+  uint32_t window = 64;
+  /// How long to wait between reads while the job runs and writes nothing.
+  caf::timespan idle_wait = std::chrono::milliseconds(50);
+};
+
+struct log_file_cursor {
+  std::string file;
+  uint32_t rank = 0;
+  uint64_t offset = 0;
+  /// Output after the last newline, held until the line completes.
+  std::string partial;
+};
+
+struct log_stream_state {
+  static inline const char* name = "log_stream";
+
+  reply_target target;
+  caf::actor registry;
+  caf::actor pool;
+  log_stream_options opts;
+  uint32_t credits = 0;
+  bool reading = false;
+  bool done = false;
+  job_log_target job;
+  std::vector<log_file_cursor> files;
+};
+
+/// Answers through `target`; accepts (credit_atom, uint32_t),
+/// (cancel_atom) and (peer_gone_atom).
+caf::behavior log_stream(caf::stateful_actor<log_stream_state>* self,
+                         reply_target target, caf::actor registry,
+                         caf::actor pool, log_stream_options opts);
+
+/// "(head, rank=0) " / "(worker1, rank=1) ": SkyPilot-like prefixes for
+/// lines of multi-node jobs.
+std::string node_prefix(size_t index_in_job, uint32_t rank);
+
+/// Splits `data` into complete lines (each with its '\n'), prefixing each
+/// with `prefix`; what follows the last newline stays in `partial`.
+std::string complete_lines(std::string& partial, const std::string& data,
+                           const std::string& prefix);
+
+} // namespace sky::actors

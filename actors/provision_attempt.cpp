@@ -1,0 +1,44 @@
+#include "actors/provision_attempt.hpp"
+
+#include "actors/worker_pool.hpp"
+
+namespace sky::actors {
+
+caf::behavior provision_attempt(caf::event_based_actor* self, caf::actor pool,
+                                std::shared_ptr<providers::provider> provider,
+                                providers::provision_request request,
+                                std::chrono::milliseconds timeout) {
+  return {
+    [=](start_atom) {
+      auto promise = self->make_response_promise();
+      run_blocking<provision_result>(
+        self, pool,
+        [provider, request, timeout]() -> result<provision_result> {
+          auto created = provider->run_instances(request);
+          if (!created)
+            return created.error();
+          auto ready = provider->wait_instances(
+            request.cluster, providers::instance_state::running, timeout);
+          if (!ready)
+            return ready.error();
+          provision_result out;
+          out.record = std::make_shared<const providers::cluster_record>(
+            std::move(*ready));
+          if (auto machines = provider->capacity();
+              machines && !machines->empty())
+            out.machine_total = machines->front().total;
+          return out;
+        },
+        [=](result<provision_result> r) mutable {
+          if (r)
+            promise.deliver(std::move(*r));
+          else
+            promise.deliver(r.error());
+          self->quit();
+        });
+      return promise;
+    },
+  };
+}
+
+} // namespace sky::actors
