@@ -46,13 +46,17 @@ void plan_files(log_stream_state& st) {
   if (!st.files.empty())
     return;
   const auto& ranks = st.job.snapshot.ranks;
+  auto add = [&](job_phase phase, uint32_t rank) {
+    log_file_cursor c;
+    c.file = job_log_file(st.job.snapshot.job_id, phase, rank);
+    c.rank = rank;
+    st.files.push_back(std::move(c));
+  };
   if (st.job.has_setup)
     for (auto r : ranks)
-      st.files.push_back(
-        {job_log_file(st.job.snapshot.job_id, job_phase::setup, r), r});
+      add(job_phase::setup, r);
   for (auto r : ranks)
-    st.files.push_back(
-      {job_log_file(st.job.snapshot.job_id, job_phase::run, r), r});
+    add(job_phase::run, r);
 }
 
 struct read_result {
