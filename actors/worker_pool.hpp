@@ -46,7 +46,8 @@ struct worker_pool_state {
   uint64_t completed = 0;
 };
 
-/// A pool of `size` detached workers.
+/// A pool of `size` detached workers; size 0 runs every task inline in the
+/// pool actor (deterministic tests with fakes that do no real I/O).
 caf::behavior worker_pool(caf::stateful_actor<worker_pool_state>* self,
                           size_t size);
 

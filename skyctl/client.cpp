@@ -98,6 +98,9 @@ result<frame> connection::receive(uint64_t id,
     if (env->id != id && env->id != 0)
       continue; // a late reply to an earlier request that timed out
     if (env->status == wire::status::error) {
+      // An error ends a stream whatever its code (skyd may end one with
+      // `cancelled`, which must not pass for a local interruption).
+      streams_.erase(id);
       auto info = wire::decode_error_body(parts[1].to_string_view());
       if (!info)
         return info.error();

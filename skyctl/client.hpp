@@ -60,6 +60,10 @@ public:
   /// Time since the last frame (heartbeats included) of an open stream.
   std::chrono::milliseconds idle_for(uint64_t stream) const;
 
+  /// Whether a stream is still open: neither its final frame nor an error
+  /// from skyd has arrived (a local timeout or interruption keeps it open).
+  bool is_open(uint64_t stream) const { return streams_.count(stream) > 0; }
+
   /// Asks skyd to end a stream (it answers with a final frame).
   void cancel(uint64_t stream);
 

@@ -24,11 +24,21 @@ int exit_code_for(const caf::error& err) {
 }
 
 int report(const caf::error& err) {
+  return report(err, std::cerr);
+}
+
+int report(const caf::error& err, std::ostream& out) {
   auto info = describe(err);
-  std::cerr << "skyctl: " << info.message << "\n";
+  out << "skyctl: " << info.message << "\n";
   if (!info.hint.empty())
-    std::cerr << "hint: " << info.hint << "\n";
+    out << "hint: " << info.hint << "\n";
+  out.flush();
   return exit_code_for(err);
+}
+
+int report_usage(const caf::error& err) {
+  report(err, std::cerr);
+  return exit_usage;
 }
 
 nlohmann::ordered_json to_json(const msgpack::object& obj) {
@@ -100,6 +110,9 @@ void table::print(std::ostream& out) const {
       if (c + 1 < cells.size())
         text += std::string(width[c] - cells[c].size() + 2, ' ');
     }
+    // An empty last cell would leave padding at the end of the line.
+    while (!text.empty() && text.back() == ' ')
+      text.pop_back();
     out << text << "\n";
   };
   line(header_);

@@ -35,6 +35,14 @@ int exit_code_for(const caf::error& err);
 /// Prints "skyctl: <message>" and the hint on stderr; returns the exit code.
 int report(const caf::error& err);
 
+/// The same on `out`.
+int report(const caf::error& err, std::ostream& out);
+
+/// Reports a problem with skyctl's own input (arguments, task YAML, local
+/// files) and returns exit_usage whatever the error's code: a missing YAML
+/// is as much bad usage as a malformed one.
+int report_usage(const caf::error& err);
+
 /// Converts a decoded msgpack value to JSON (maps keep their order).
 nlohmann::ordered_json to_json(const msgpack::object& obj);
 

@@ -3,7 +3,9 @@
 // skyctl's subcommands. Each add_* registers one command (and its flags) on
 // the CLI11 app; its callback stores skyctl's exit code in `ctx.exit_code`.
 
+#include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include "skyctl/client.hpp"
 #include "skyctl/daemon_control.hpp"
 #include "skyctl/output.hpp"
+#include "skyctl/terminal.hpp"
 
 namespace sky::cli {
 
@@ -20,12 +23,33 @@ struct cli_context {
   std::string home_override;
   bool no_autostart = false;
   double timeout_seconds = 30;
+  /// --timeout was given (commands that wait long use it only then).
+  bool timeout_given = false;
+  /// How many arguments followed a literal `--` (the command of `launch`
+  /// and `exec`).
+  size_t args_after_dash_dash = 0;
+  /// Where skyctl prints and reads (tests replace it).
+  terminal_info term = terminal_info::detect();
+  /// Answers to confirmation prompts.
+  std::istream* prompt_in = &std::cin;
   int exit_code = exit_ok;
 
   home_layout home() const { return home_layout::resolve(home_override); }
   std::chrono::milliseconds timeout() const {
     return std::chrono::milliseconds{
       static_cast<int64_t>(timeout_seconds * 1000)};
+  }
+  /// For requests that provision or tear down (start, stop, down): 30
+  /// minutes unless --timeout says otherwise.
+  std::chrono::milliseconds long_timeout() const {
+    return timeout_given ? timeout() : std::chrono::minutes{30};
+  }
+  /// How long a stream may stay silent (skyd sends heartbeats every 5 s):
+  /// 16 s, or --timeout when that is longer.
+  std::chrono::milliseconds stream_idle_limit() const {
+    return std::max<std::chrono::milliseconds>(
+      std::chrono::seconds{16},
+      timeout_given ? timeout() : std::chrono::milliseconds{0});
   }
   /// Connects to skyd, starting it unless --no-autostart.
   result<client::connection> connect() const {
@@ -49,5 +73,16 @@ void add_status(CLI::App& app, cli_context& ctx);
 void add_events(CLI::App& app, cli_context& ctx);
 void add_daemon(CLI::App& app, cli_context& ctx);
 void add_annotate(CLI::App& app, cli_context& ctx);
+void add_launch(CLI::App& app, cli_context& ctx);
+void add_exec(CLI::App& app, cli_context& ctx);
+void add_stop(CLI::App& app, cli_context& ctx);
+void add_start(CLI::App& app, cli_context& ctx);
+void add_down(CLI::App& app, cli_context& ctx);
+void add_autostop(CLI::App& app, cli_context& ctx);
+void add_queue(CLI::App& app, cli_context& ctx);
+void add_logs(CLI::App& app, cli_context& ctx);
+void add_cancel(CLI::App& app, cli_context& ctx);
+/// `show-gpus` and its alias `gpus list`.
+void add_show_gpus(CLI::App& app, cli_context& ctx);
 
 } // namespace sky::cli

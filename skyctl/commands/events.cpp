@@ -84,7 +84,8 @@ void add_events(CLI::App& app, cli_context& ctx) {
         bool quiet = code == errc::timeout || code == errc::cancelled;
         // While following, a timeout is a quiet moment, unless skyd has
         // missed three heartbeats: then it is gone.
-        if (req->follow && quiet && conn->idle_for(*stream) < idle_limit) {
+        if (req->follow && quiet && conn->is_open(*stream)
+            && conn->idle_for(*stream) < idle_limit) {
           if (interrupted && !cancelled) {
             conn->cancel(*stream);
             cancelled = true;

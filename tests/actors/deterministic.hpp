@@ -7,6 +7,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <spdlog/spdlog.h>
 
 #include "messages/caf/type_ids.hpp"
 
@@ -18,6 +19,8 @@ inline caf::actor_system_config& deterministic_config() {
     c.set("scheduler.policy", caf::atom("testing"));
     c.set("logger.verbosity", caf::atom("quiet"));
     c.add_message_types<caf::id_block::sky>();
+    // Actors log through spdlog; tests only want to see problems.
+    spdlog::set_level(spdlog::level::warn);
     return c;
   }();
   return cfg;

@@ -1,0 +1,382 @@
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <variant>
+
+#include "actors/cluster_registry.hpp"
+#include "actors/worker_pool.hpp"
+#include "deterministic.hpp"
+#include "fake_provider.hpp"
+#include "messages/task/parse_task.hpp"
+#include "storage/memory_event_log.hpp"
+
+using namespace sky;
+using namespace sky::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Two regions of a simulated aws, m5.2xlarge cheaper in us-east-1.
+constexpr const char* aws_csv
+  = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,"
+    "Price,SpotPrice,Region,AvailabilityZone,Arch\n"
+    "m5.2xlarge,,,8,32,,0.384,0.1,us-east-1,us-east-1a,x86_64\n"
+    "m5.2xlarge,,,8,32,,0.400,0.1,us-west-2,us-west-2a,x86_64\n";
+
+std::shared_ptr<const optimizer::catalog> test_catalog() {
+  optimizer::catalog_builder b;
+  b.add_vms_csv("aws", aws_csv, "aws/vms.csv");
+  return std::make_shared<const optimizer::catalog>(std::move(b).finish().cat);
+}
+
+task::task_spec task_of(const std::string& yaml) {
+  auto p = task::parse_task_yaml(yaml, "t.yaml");
+  REQUIRE(p);
+  return p->tasks.at(0);
+}
+
+struct fixture {
+  testing::deterministic_system ds;
+  std::shared_ptr<storage::memory_event_log> storage
+    = std::make_shared<storage::memory_event_log>();
+  std::shared_ptr<testing::fake_provider> local
+    = std::make_shared<testing::fake_provider>("local", true);
+  std::shared_ptr<testing::fake_provider> aws
+    = std::make_shared<testing::fake_provider>("aws");
+  std::shared_ptr<int64_t> now = std::make_shared<int64_t>(1'800'000'000'000);
+  event_log_actor log = ds.sys.spawn(event_log, storage);
+  caf::actor pool = ds.sys.spawn(worker_pool, size_t{0});
+  caf::actor planner_actor;
+  caf::actor registry;
+  caf::scoped_actor client{ds.sys};
+  std::vector<caf::actor> extra;
+
+  fixture() {
+    planner_settings ps;
+    ps.catalog = test_catalog();
+    ps.clouds = {"aws"};
+    ps.fixed = {local};
+    planner_actor = ds.sys.spawn(planner, ps);
+    registry = make_registry();
+  }
+
+  ~fixture() {
+    for (auto& a : extra)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& a : {registry, planner_actor, pool})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(log, caf::exit_reason::user_shutdown);
+    ds.run();
+  }
+
+  caf::actor make_registry() {
+    cluster_services svc;
+    svc.log = log;
+    svc.planner = planner_actor;
+    svc.pool = pool;
+    auto set = std::make_shared<provider_set>();
+    set->by_name["local"] = local;
+    set->by_name["aws"] = aws;
+    svc.providers = set;
+    auto clock = now;
+    svc.now_ms = [clock] { return *clock; };
+    auto r = ds.sys.spawn(cluster_registry, svc);
+    client->send(r, load_atom_v);
+    ds.run();
+    client->receive([](bool) {});
+    return r;
+  }
+
+  void advance(caf::timespan t) {
+    *now += std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+    ds.advance(t);
+  }
+
+  // Launches and returns the job id (or the error text).
+  std::variant<uint64_t, std::string>
+  launch(const std::string& name, const std::string& yaml,
+         std::optional<autostop_info> autostop = {}) {
+    launch_order order;
+    order.task = task_of(yaml);
+    order.autostop = autostop;
+    client->send(registry, launch_atom_v, name, order);
+    ds.run();
+    std::variant<uint64_t, std::string> out = std::string{"no reply"};
+    client->receive([&](uint64_t id) { out = id; },
+                    [&](caf::error& err) { out = describe(err).message; },
+                    caf::after(0s) >> [] {});
+    return out;
+  }
+
+  template <class T, class... Ts>
+  T ask(Ts... xs) {
+    client->send(registry, xs...);
+    ds.run();
+    T out{};
+    client->receive([&](T& v) { out = std::move(v); },
+                    [&](caf::error& err) {
+                      FAIL("request failed: " << describe(err).message);
+                    });
+    return out;
+  }
+
+  cluster_summary status(const std::string& name) {
+    auto reply = ask<protocol::status_reply>(
+      status_atom_v, protocol::clusters_request{{name}, false});
+    REQUIRE(reply.clusters.size() == 1);
+    return reply.clusters[0];
+  }
+
+  std::vector<job_summary> queue(const std::string& name) {
+    return ask<protocol::queue_reply>(queue_atom_v,
+                                      protocol::queue_request{{name}})
+      .jobs;
+  }
+
+  std::vector<std::string> kinds(const std::string& entity_prefix) {
+    std::vector<std::string> out;
+    auto events = storage->read(1, 100000);
+    REQUIRE(events);
+    for (const auto& ev : *events)
+      if (topic_matches(ev.entity, entity_prefix))
+        out.push_back(ev.kind);
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a launch provisions, runs setup then run, and ends SUCCEEDED") {
+  fixture f;
+  auto job = f.launch("c1", "setup: echo SETUP\nrun: echo RUN\n");
+  REQUIRE(std::holds_alternative<uint64_t>(job));
+  CHECK(std::get<uint64_t>(job) == 1);
+  CHECK(f.status("c1").status == "UP");
+  CHECK(f.status("c1").placement.provider == "local");
+  REQUIRE(f.local->running_count() == 1);
+  const auto& setup = f.local->processes.begin()->second;
+  CHECK(setup.script == "echo SETUP");
+  CHECK(setup.env.at("SKYPILOT_SETUP_NODE_RANK") == "0");
+  CHECK(f.queue("c1").at(0).status == "SETTING_UP");
+  f.local->finish(0, "SETUP");
+  f.advance(50ms);
+  CHECK(f.queue("c1").at(0).status == "RUNNING");
+  REQUIRE(f.local->running_count() == 1);
+  auto& run = f.local->processes.rbegin()->second;
+  CHECK(run.env.at("SKYPILOT_NODE_RANK") == "0");
+  CHECK(run.env.at("SKYPILOT_NUM_NODES") == "1");
+  CHECK(run.env.at("SKYPILOT_TASK_ID").find("_c1_1") != std::string::npos);
+  f.local->finish(0, "RUN");
+  f.advance(100ms);
+  auto q = f.queue("c1");
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].status == "SUCCEEDED");
+  CHECK(q[0].exit_code == 0);
+  CHECK(f.kinds("cluster.c1")
+        == std::vector<std::string>{"cluster.launch_requested",
+                                    "cluster.provisioning", "cluster.up",
+                                    "cluster.job_submitted", "cluster.idle"});
+  CHECK(f.kinds("job.c1.1")
+        == std::vector<std::string>{"job.submitted", "job.setting_up",
+                                    "job.processes", "job.running",
+                                    "job.processes", "job.finished"});
+}
+
+TEST_CASE("failover blocks the failed place and lands on the next candidate") {
+  fixture f;
+  f.aws->fail_next_run("us-east-1",
+                       providers::provider_error(errc::no_capacity,
+                                                 providers::failure_scope::zone,
+                                                 "no m5.2xlarge capacity"));
+  auto job = f.launch("big", "resources: {infra: aws, cpus: 8}\nrun: x\n");
+  REQUIRE(std::holds_alternative<uint64_t>(job));
+  auto s = f.status("big");
+  CHECK(s.status == "UP");
+  CHECK(s.placement.region == "us-west-2");
+  CHECK(s.placement.hourly_price == Approx(0.4));
+  CHECK(f.aws->calls.at(0).find("us-east-1") != std::string::npos);
+  CHECK(f.aws->calls.at(1).find("us-west-2") != std::string::npos);
+  CHECK(f.kinds("cluster.big")
+        == std::vector<std::string>{
+          "cluster.launch_requested", "cluster.provisioning",
+          "cluster.provision_failed", "cluster.provisioning", "cluster.up",
+          "cluster.job_submitted"});
+}
+
+TEST_CASE("when every candidate fails the launch fails and nothing remains") {
+  fixture f;
+  for (auto region : {"us-east-1", "us-west-2"})
+    f.aws->fail_next_run(
+      region, providers::provider_error(errc::no_capacity,
+                                        providers::failure_scope::region,
+                                        "out of capacity"));
+  auto job = f.launch("none", "resources: {infra: aws, cpus: 8}\nrun: x\n");
+  REQUIRE(std::holds_alternative<std::string>(job));
+  CHECK(std::get<std::string>(job).find("no place can run the task")
+        != std::string::npos);
+  CHECK(
+    f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
+      .clusters.empty());
+  CHECK(f.kinds("cluster.none").back() == "cluster.launch_failed");
+}
+
+TEST_CASE("a failing rank fails a multi-node job and stops the other ranks") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("mn", "num_nodes: 2\nrun: work\n")));
+  REQUIRE(f.local->running_count() == 2);
+  // Rank 1 fails; rank 0 keeps running until the job stops it.
+  for (auto& [pid, p] : f.local->processes)
+    if (p.rank == 1) {
+      p.state = providers::process_state::exited;
+      p.exit_code = 3;
+    }
+  f.advance(50ms);
+  auto q = f.queue("mn");
+  CHECK(q.at(0).status == "FAILED");
+  CHECK(q.at(0).exit_code == 3);
+  CHECK(f.local->running_count() == 0);
+  for (const auto& [pid, p] : f.local->processes)
+    if (p.rank == 0)
+      CHECK(p.signals == std::vector<int>{SIGTERM});
+}
+
+TEST_CASE("jobs queue by resources and start in submission order") {
+  fixture f;
+  // The fake local machine has 8 vCPUs; each job asks for 3.
+  REQUIRE(std::holds_alternative<uint64_t>(f.launch("q", "run: first\n")));
+  f.local->finish(0);
+  f.advance(100ms);
+  for (int i = 0; i < 4; ++i) {
+    f.client->send(
+      f.registry, exec_atom_v, std::string{"q"},
+      task_of("resources: {cpus: 3}\nrun: job" + std::to_string(i) + "\n"));
+    f.ds.run();
+    f.client->receive([](uint64_t) {});
+  }
+  auto q = f.queue("q");
+  // Newest first: jobs 5, 4 pending; 3, 2 running.
+  CHECK(q.at(0).status == "PENDING");
+  CHECK(q.at(1).status == "PENDING");
+  CHECK(q.at(2).status == "RUNNING");
+  CHECK(q.at(3).status == "RUNNING");
+  f.local->finish(0, "job0");
+  f.advance(100ms);
+  q = f.queue("q");
+  CHECK(q.at(0).status == "PENDING");
+  CHECK(q.at(1).status == "RUNNING"); // job 4 took job 2's place
+  // A job that can never fit is refused, not queued.
+  f.client->send(f.registry, exec_atom_v, std::string{"q"},
+                 task_of("resources: {cpus: 64}\nrun: x\n"));
+  f.ds.run();
+  f.client->receive([](uint64_t) { FAIL("accepted"); },
+                    [](caf::error& err) {
+                      CHECK(describe(err).message.find("64 vCPUs")
+                            != std::string::npos);
+                    });
+}
+
+TEST_CASE("cancel ends pending and running jobs") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("cx", "resources: {cpus: 8}\nrun: long\n")));
+  f.client->send(f.registry, exec_atom_v, std::string{"cx"},
+                 task_of("resources: {cpus: 8}\nrun: waits\n"));
+  f.ds.run();
+  f.client->receive([](uint64_t id) { CHECK(id == 2); });
+  auto out = f.ask<protocol::outcomes_reply>(
+    cancel_atom_v, protocol::cancel_request{"cx", {1, 2, 9}, false});
+  REQUIRE(out.results.size() == 3);
+  CHECK(out.results[0].status == "CANCELLING");
+  CHECK(out.results[1].status == "CANCELLED");
+  CHECK_FALSE(out.results[2].ok);
+  f.advance(100ms);
+  auto q = f.queue("cx");
+  CHECK(q.at(0).status == "CANCELLED");
+  CHECK(q.at(1).status == "CANCELLED");
+  CHECK(f.local->running_count() == 0);
+}
+
+TEST_CASE("autostop stops an idle cluster after its idle time, not before") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("idle", "run: x\n", autostop_info{1, false})));
+  f.local->finish(0);
+  f.advance(100ms);
+  CHECK(f.status("idle").status == "UP");
+  f.advance(58s);
+  CHECK(f.status("idle").status == "UP");
+  f.advance(2s);
+  CHECK(f.status("idle").status == "STOPPED");
+  CHECK(f.local->calls.back() == "stop idle");
+}
+
+TEST_CASE("autostop with down tears the cluster down") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("gone", "run: x\n", autostop_info{0, true})));
+  f.local->finish(0);
+  f.advance(100ms);
+  CHECK(
+    f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
+      .clusters.empty());
+  CHECK(f.local->calls.back() == "terminate gone");
+  CHECK(f.kinds("cluster.gone").back() == "cluster.terminated");
+  CHECK(f.storage->load_snapshots("")->size() == 0);
+}
+
+TEST_CASE("a restarted registry restores clusters and re-attaches jobs") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(f.launch("r", "run: keep\n")));
+  f.client->send(f.registry, exec_atom_v, std::string{"r"},
+                 task_of("resources: {cpus: 8}\nrun: queued\n"));
+  f.ds.run();
+  f.client->receive([](uint64_t) {});
+  CHECK(f.local->processes.size() == 1);
+  // skyd dies: every actor of the old registry goes away (the registry
+  // stops its clusters, which stop their job actors; processes live on).
+  caf::anon_send_exit(f.registry, caf::exit_reason::user_shutdown);
+  f.ds.run();
+  f.registry = f.make_registry();
+  auto q = f.queue("r");
+  REQUIRE(q.size() == 2);
+  CHECK(q[1].status == "RUNNING");
+  CHECK(q[0].status == "PENDING");
+  // The running job's process is the same one: nothing started twice.
+  CHECK(f.local->processes.size() == 1);
+  f.local->finish(0, "keep");
+  f.advance(100ms);
+  q = f.queue("r");
+  CHECK(q[1].status == "SUCCEEDED");
+  CHECK(q[0].status == "RUNNING"); // the pending job started afterwards
+  CHECK(f.local->processes.size() == 2);
+}
+
+TEST_CASE("reuse refuses a task that does not fit and exec needs UP") {
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("small", "resources: {cpus: 2}\nrun: x\n")));
+  auto again = f.launch("small", "resources: {cpus: 4}\nrun: x\n");
+  REQUIRE(std::holds_alternative<std::string>(again));
+  CHECK(std::get<std::string>(again).find("task needs 4 vCPUs per node")
+        != std::string::npos);
+  auto ok = f.launch("small", "resources: {cpus: 1}\nrun: y\n");
+  CHECK(std::holds_alternative<uint64_t>(ok));
+  auto stopped = f.ask<protocol::outcomes_reply>(
+    stop_atom_v, protocol::clusters_request{{"small"}, false});
+  REQUIRE(stopped.results.at(0).ok);
+  CHECK(stopped.results.at(0).status == "STOPPED");
+  f.client->send(f.registry, exec_atom_v, std::string{"small"},
+                 task_of("run: x\n"));
+  f.ds.run();
+  f.client->receive([](uint64_t) { FAIL("exec on STOPPED accepted"); },
+                    [](caf::error& err) {
+                      CHECK(describe(err).message.find("STOPPED")
+                            != std::string::npos);
+                    });
+  CHECK(f.queue("small").at(0).status == "CANCELLED");
+  auto bad = f.launch("1bad", "run: x\n");
+  REQUIRE(std::holds_alternative<std::string>(bad));
+  CHECK(std::get<std::string>(bad).find("must start with a letter")
+        != std::string::npos);
+}
