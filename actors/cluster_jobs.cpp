@@ -200,6 +200,9 @@ void schedule(cluster_ptr self) {
     job.ranks = where.ranks;
     job.devices = where.devices;
     job.device_share = where.device_share;
+    // Stamped here, in the one actor that decides the order, so start
+    // times follow submission order.
+    job.started_at_ms = st.svc.now_ms();
     st.running[where.id] = {request_of(job), where};
     auto actor = self->spawn(job_actor, st.svc, caf::actor{self},
                              job_start{context_for(st, job, where), job});

@@ -232,9 +232,70 @@ void start_phase_now(self_ptr self, job_phase phase) {
           });
 }
 
+// skyd died after recording that the phase starts but before recording
+// the processes: ask the nodes what was started, so that nothing runs twice
+// and nothing is lost.
+void recover(self_ptr self) {
+  auto& st = self->state;
+  st.phase = st.snap.phase == "setup" ? job_phase::setup : job_phase::run;
+  auto ctx = st.ctx;
+  auto phase = st.phase;
+  using found_list = std::vector<std::optional<process_ref>>;
+  run_blocking<found_list>(
+    self, st.svc.pool,
+    [ctx, phase]() -> result<found_list> {
+      found_list found;
+      for (auto rank : ctx.ranks) {
+        auto ch = ctx.provider->open_channel(*ctx.record, rank);
+        if (!ch)
+          return ch.error();
+        auto f = (*ch)->find_process(job_log_file(ctx.job_id, phase, rank));
+        if (!f)
+          return f.error();
+        if (*f)
+          found.push_back(process_ref{rank, (*f)->pid, (*f)->start_ticks,
+                                      (*f)->log_file, (*f)->exit_file});
+        else
+          found.push_back(std::nullopt);
+      }
+      return found;
+    },
+    [=](result<found_list> r) {
+      auto& s = self->state;
+      if (!r) {
+        finish(self, job_status::failed_driver, std::nullopt,
+               "skyd stopped while the job was starting: "
+                 + describe(r.error()).message);
+        return;
+      }
+      size_t started = 0;
+      for (const auto& f : *r)
+        started += f.has_value();
+      if (started == 0) {
+        // Nothing was started: starting now runs it exactly once.
+        start_phase_now(self, s.phase);
+        return;
+      }
+      for (const auto& f : *r)
+        if (f)
+          s.snap.processes.push_back(*f);
+      if (started < r->size()) {
+        kill_and_finish(self, SIGKILL, job_status::failed_driver, std::nullopt,
+                        "skyd stopped while the job was starting on some "
+                        "of its nodes");
+        return;
+      }
+      persist(self, "job.processes", [=] {
+        self->state.poll_interval = self->state.svc.job_poll_min;
+        poll_later(self);
+      });
+    });
+}
+
 void begin(self_ptr self) {
   auto& st = self->state;
-  st.snap.started_at_ms = st.svc.now_ms();
+  if (st.snap.started_at_ms == 0)
+    st.snap.started_at_ms = st.svc.now_ms();
   bool setup
     = st.snap.run_setup && st.ctx.task.setup && !st.ctx.task.setup->empty();
   start_phase_now(self, setup ? job_phase::setup : job_phase::run);
@@ -274,7 +335,7 @@ caf::behavior job_actor(self_ptr self, cluster_services svc, caf::actor cluster,
     st.phase = st.snap.phase == "setup" ? job_phase::setup : job_phase::run;
     self->send(self, poll_atom_v, ++st.poll_epoch);
   } else {
-    self->send(self, done_atom_v);
+    recover(self);
   }
   return {
     [=](poll_atom, uint64_t epoch) {
@@ -290,14 +351,6 @@ caf::behavior job_actor(self_ptr self, cluster_services svc, caf::actor cluster,
         return;
       }
       cancel(self);
-    },
-    [=](done_atom) {
-      // Started before the handles were recorded, then skyd stopped: we
-      // cannot know whether the processes run, so we never start them
-      // twice.
-      finish(self, job_status::failed_driver, std::nullopt,
-             "skyd stopped while the job was starting; not started again "
-             "to avoid running it twice");
     },
   };
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,8 @@ struct process_handle {
   /// Written by the wrapper when the process ends: "<exit code> <unix ms>".
   std::string exit_file;
 
-  friend bool operator==(const process_handle&,
-                         const process_handle&) = default;
+  friend bool operator==(const process_handle&, const process_handle&)
+    = default;
 };
 
 enum class process_state : uint8_t {
@@ -86,6 +87,13 @@ public:
   virtual result<process_handle> start(const process_spec& spec) = 0;
 
   virtual result<process_status> poll(const process_handle& handle) = 0;
+
+  /// Recovery after skyd died between starting a process and recording its
+  /// handle: the process started with `log_file`, or nullopt when none was
+  /// ever started (so starting it now cannot run it twice). errc::conflict
+  /// when a process was started but can no longer be traced.
+  virtual result<std::optional<process_handle>>
+  find_process(const std::string& log_file) = 0;
 
   /// Up to `max_bytes` of a log file from `offset` (empty at the end).
   virtual result<log_chunk> read_log(const std::string& log_file,

@@ -53,8 +53,8 @@ struct node_resources {
   /// Accelerator name -> count per node.
   std::map<std::string, double> gpus;
 
-  friend bool operator==(const node_resources&,
-                         const node_resources&) = default;
+  friend bool operator==(const node_resources&, const node_resources&)
+    = default;
 };
 
 /// One provisioning attempt (SkyPilot's ProvisionConfig), typed.
@@ -160,8 +160,7 @@ public:
 
   /// A channel to one node (rank) of a running cluster.
   virtual result<std::unique_ptr<node_channel>>
-  open_channel(const cluster_record& cluster, uint32_t rank)
-    = 0;
+  open_channel(const cluster_record& cluster, uint32_t rank) = 0;
 
   /// Machines and free capacity of fixed-capacity infra (local, ssh pools);
   /// nullopt for catalog-priced clouds.

@@ -1,5 +1,7 @@
 #include "providers/local/local_channel.hpp"
 
+#include <sstream>
+
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -113,6 +115,13 @@ std::optional<process_status> parse_exit_file(std::string_view text) {
   return s;
 }
 
+// Written by the wrapper before the script runs: "<pid> <start ticks>".
+fs::path start_file_of(const fs::path& log) {
+  auto f = log;
+  f += ".start";
+  return f;
+}
+
 result<void> check_handle(const process_handle& h) {
   if (h.pid <= 0 || h.exit_file.empty())
     return make_error(errc::invalid_argument,
@@ -168,9 +177,11 @@ result<process_handle> local_channel::start(const process_spec& spec) {
       return ok.error();
   auto exit_file = log;
   exit_file += ".exit";
-  // A previous run with the same log would otherwise look finished.
+  // A previous run with the same log would otherwise look finished (or
+  // started).
   std::error_code ec;
   fs::remove(exit_file, ec);
+  fs::remove(start_file_of(log), ec);
   auto wrapper = sky_dir / "wrapper.sh";
   if (auto ok = install_wrapper(wrapper); !ok)
     return ok.error();
@@ -217,6 +228,12 @@ result<process_handle> local_channel::start(const process_spec& spec) {
 }
 
 result<process_status> local_channel::poll(const process_handle& handle) {
+  // A handle recovered by find_process for a process that already ended
+  // carries only its exit file.
+  if (handle.pid <= 0 && !handle.exit_file.empty())
+    if (auto text = read_file(handle.exit_file); text && *text)
+      if (auto status = parse_exit_file(**text))
+        return *status;
   if (auto ok = check_handle(handle); !ok)
     return ok.error();
   // Stat first, exit file second: the wrapper writes the exit file before
@@ -236,6 +253,35 @@ result<process_status> local_channel::poll(const process_handle& handle) {
   bool alive = st && st->start_ticks == handle.start_ticks && !st->is_dead();
   status.state = alive ? process_state::running : process_state::lost;
   return status;
+}
+
+result<std::optional<process_handle>>
+local_channel::find_process(const std::string& log_file) {
+  auto log = resolve_under(home_, log_file);
+  auto exit_file = log;
+  exit_file += ".exit";
+  std::error_code ec;
+  // Ended: the exit file is all poll needs (its record may be pruned).
+  if (fs::exists(exit_file, ec))
+    return std::optional<process_handle>{
+      process_handle{0, 0, log.string(), exit_file.string()}};
+  // Started: the wrapper wrote its pid and start time before the script.
+  if (auto text = read_file(start_file_of(log)); text && *text) {
+    process_handle h;
+    h.log_file = log.string();
+    h.exit_file = exit_file.string();
+    std::istringstream in{**text};
+    if (in >> h.pid >> h.start_ticks && h.pid > 0)
+      return std::optional<process_handle>{h};
+    return make_error(errc::conflict, "start file of " + log.string()
+                                        + " is malformed: " + **text);
+  }
+  for (const auto& rec : load_process_records(home_))
+    if (rec.handle.log_file == log.string())
+      return std::optional<process_handle>{rec.handle};
+  // No wrapper ever ran for this log (a process whose starter died waits
+  // for it and exits without running anything).
+  return std::optional<process_handle>{};
 }
 
 result<log_chunk> local_channel::read_log(const std::string& log_file,

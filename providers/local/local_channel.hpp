@@ -36,6 +36,11 @@ public:
   /// handle's start time; lost otherwise.
   result<process_status> poll(const process_handle& handle) override;
 
+  /// The exit file, else the node's process records, else the log file's
+  /// existence tell whether a process was started with `log_file`.
+  result<std::optional<process_handle>>
+  find_process(const std::string& log_file) override;
+
   result<log_chunk> read_log(const std::string& log_file, uint64_t offset,
                              size_t max_bytes) override;
 

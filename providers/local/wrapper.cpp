@@ -16,11 +16,20 @@ std::string_view node_wrapper_script() {
   // start() returned therefore always reaches the script; a signal that
   // came before the script started is recorded as if it had killed it.
   // SIGKILL cannot be trapped: the process is then "lost".
+  // Why the start file: see the comment in the script.
   return R"WRAPPER(# skyd node wrapper: runs a task script, then records its end.
 # usage: bash wrapper.sh SCRIPT EXIT_FILE
 # fd 3 (optional): gets one byte once the script's process exists.
 script=$1
 exit_file=$2
+# Before anything runs, say who we are (pid and start time, /proc field 22)
+# beside the exit file: a skyd that died before recording our handle finds
+# us by it, and never starts the script a second time.
+start_file="${exit_file%.exit}.start"
+stat=$(< /proc/$$/stat)
+rest=${stat##*) }
+set -- $rest
+printf '%s %s\n' "$$" "${20}" > "$start_file.tmp.$$" && mv -f -- "$start_file.tmp.$$" "$start_file"
 got=
 trap 'got=1' HUP
 trap 'got=2' INT

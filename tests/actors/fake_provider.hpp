@@ -202,6 +202,15 @@ public:
     return providers::process_status{i->second.state, i->second.exit_code, 1};
   }
 
+  result<std::optional<providers::process_handle>>
+  find_process(const std::string& log_file) override {
+    for (const auto& [pid, p] : p_->processes)
+      if (p.cluster == cluster_ && p.rank == rank_ && p.log_file == log_file)
+        return std::optional<providers::process_handle>{
+          providers::process_handle{pid, 1, log_file, log_file + ".exit"}};
+    return std::optional<providers::process_handle>{};
+  }
+
   result<providers::log_chunk> read_log(const std::string& file,
                                         uint64_t offset,
                                         size_t max_bytes) override {

@@ -111,12 +111,9 @@ TEST_CASE("1000 garbage frames each get an error and skyd keeps serving") {
         ++expected["bad_request"];
         break;
       case 6: // a protocol from the future
-        raw.send({map_writer{3}
-                    .add("v", 99)
-                    .add("id", 12)
-                    .add("verb", "ping")
-                    .bytes(),
-                  "\xc0"});
+        raw.send(
+          {map_writer{3}.add("v", 99).add("id", 12).add("verb", "ping").bytes(),
+           "\xc0"});
         ++expected["unsupported_version"];
         break;
       case 7: // empty frames

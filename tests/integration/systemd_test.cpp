@@ -21,12 +21,9 @@ public:
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-            == 0);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
   }
-  ~notify_socket() {
-    ::close(fd_);
-  }
+  ~notify_socket() { ::close(fd_); }
   std::optional<std::string> receive(std::chrono::milliseconds timeout) {
     pollfd pfd{fd_, POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0)

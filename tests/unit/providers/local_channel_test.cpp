@@ -368,3 +368,42 @@ TEST_CASE("channel: bad requests are refused with what to fix") {
   CHECK_FALSE(ch.poll(process_handle{}));
   CHECK_FALSE(ch.signal(process_handle{}, SIGTERM));
 }
+
+TEST_CASE("channel: find_process recovers a handle skyd never recorded") {
+  sky::testing::temp_dir tmp{"skyloc"};
+  kill_on_exit cleanup{tmp.path()};
+  local_channel ch{tmp.path() / "node"};
+  // Never started: nothing to find (starting it now cannot run it twice).
+  auto none = ch.find_process("logs/never.log");
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+
+  auto h = ch.start(spec_of("found", gated("exit 6\n")));
+  REQUIRE(h);
+  // Remove what skyd's own bookkeeping knows: the wrapper's start file
+  // alone must lead back to the process.
+  for (const auto& entry :
+       fs::directory_iterator(tmp.path() / "node/.sky/procs"))
+    fs::remove(entry.path());
+  auto found
+    = local_channel{tmp.path() / "node"}.find_process("logs/found.log");
+  REQUIRE(found);
+  REQUIRE(found->has_value());
+  CHECK((*found)->pid == h->pid);
+  CHECK((*found)->start_ticks == h->start_ticks);
+  auto running = ch.poll(**found);
+  REQUIRE(running);
+  CHECK(running->state == process_state::running);
+
+  std::ofstream{tmp.path() / "node/go"};
+  auto done = wait_done(ch, *h);
+  CHECK(done.exit_code == 6);
+  // Once it ended, the exit file answers (even without pid or record).
+  auto ended = ch.find_process("logs/found.log");
+  REQUIRE(ended);
+  REQUIRE(ended->has_value());
+  auto st = ch.poll(**ended);
+  REQUIRE(st);
+  CHECK(st->state == process_state::exited);
+  CHECK(st->exit_code == 6);
+}
