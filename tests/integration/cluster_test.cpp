@@ -120,10 +120,14 @@ TEST_CASE("stop kills the cluster's processes, start brings it back, down "
     {"launch", "-y", "-d", "-c", "life", "--", "echo $$ > pid; sleep 600"});
   REQUIRE(r.exit_code == 0);
   auto pid_file = home.path() / "nodes" / "life" / "0" / "pid";
-  for (int i = 0; i < 500 && !std::filesystem::exists(pid_file); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   pid_t pid = 0;
-  std::ifstream{pid_file} >> pid;
+  for (int i = 0; i < 1000 && pid <= 0; ++i) {
+    std::ifstream in{pid_file};
+    if (!(in >> pid))
+      pid = 0;
+    if (pid <= 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   REQUIRE(pid > 0);
   CHECK(process_alive(pid));
 

@@ -51,11 +51,17 @@ json wait_job(const skyd_home& home, const std::string& cluster, uint64_t id,
   return j;
 }
 
+// Waits until a job wrote its pid to `file` (the file may exist before the
+// number is in it).
 pid_t read_pid(const std::filesystem::path& file) {
-  for (int i = 0; i < 500 && !std::filesystem::exists(file); ++i)
-    std::this_thread::sleep_for(10ms);
   pid_t pid = 0;
-  std::ifstream{file} >> pid;
+  for (int i = 0; i < 1000 && pid <= 0; ++i) {
+    std::ifstream in{file};
+    if (!(in >> pid))
+      pid = 0;
+    if (pid <= 0)
+      std::this_thread::sleep_for(10ms);
+  }
   return pid;
 }
 
