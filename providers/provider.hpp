@@ -7,6 +7,7 @@
 // failover understands (see provider_error below).
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -122,9 +123,29 @@ struct machine_capacity {
   node_resources free;
 };
 
+/// Something that happened to a cluster's instances without skyd asking: a
+/// spot preemption, a node that stopped answering.
+struct provider_event {
+  enum class kind : uint8_t { preempted, lost };
+  kind what = kind::preempted;
+  std::string provider;
+  std::string cluster;
+  uint32_t rank = 0;
+  std::string reason;
+  int64_t at_ms = 0;
+};
+
 class provider {
 public:
   virtual ~provider() = default;
+
+  /// Providers that learn about instance events on their own (a simulated
+  /// preemption, a lost SSH host) push them to `sink`, from any thread.
+  /// skyd also polls query_instances, so pushing is an optimisation of
+  /// detection latency, not a requirement.
+  virtual void set_event_sink(std::function<void(provider_event)> sink) {
+    (void) sink;
+  }
 
   /// "local", "ssh", "slurm", "aws" (simulated clouds use the cloud's name).
   virtual const std::string& name() const = 0;
