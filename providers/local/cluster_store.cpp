@@ -172,24 +172,56 @@ result<file_lock> cluster_store::lock() const {
 
 result<std::optional<stored_cluster>>
 cluster_store::load(const std::string& cluster) const {
-  auto file = cluster_dir(cluster) / record_name;
-  auto text = read_file(file);
-  if (!text)
-    return text.error();
-  if (!*text)
-    return std::optional<stored_cluster>{};
-  auto c = from_json(**text, file);
-  if (!c)
-    return c.error();
-  if (c->cluster != cluster)
-    return make_error(errc::fatal,
-                      "local: " + file.string() + " names cluster '"
-                        + c->cluster + "'",
-                      "the directory was renamed by hand: rename it back");
-  return std::optional<stored_cluster>{std::move(*c)};
+  auto all = load_all();
+  if (!all)
+    return all.error();
+  for (auto& c : *all)
+    if (c.cluster == cluster)
+      return std::optional<stored_cluster>{std::move(c)};
+  return std::optional<stored_cluster>{};
 }
 
 result<std::vector<stored_cluster>> cluster_store::load_all() const {
+  std::lock_guard<std::mutex> guard{cache_mu_};
+  auto generation = read_generation();
+  if (!cached_generation_ || *cached_generation_ != generation) {
+    auto all = read_all();
+    if (!all)
+      return all.error();
+    cache_.clear();
+    for (auto& c : *all)
+      cache_.emplace(c.cluster, std::move(c));
+    cached_generation_ = generation;
+  }
+  std::vector<stored_cluster> out;
+  out.reserve(cache_.size());
+  for (const auto& [name, c] : cache_)
+    out.push_back(c);
+  return out;
+}
+
+uint64_t cluster_store::read_generation() const {
+  auto text = read_file(root_ / ".generation");
+  if (!text || !*text)
+    return 0;
+  return std::strtoull((*text)->c_str(), nullptr, 10);
+}
+
+uint64_t cluster_store::bump_generation() const {
+  // Callers hold the store's flock for read-modify-write, so increments
+  // do not race between objects.
+  auto before = read_generation();
+  (void) write_file_atomic(root_ / ".generation",
+                           std::to_string(before + 1) + "\n");
+  // Our cache stays good if nobody else changed anything since we read it.
+  if (cached_generation_ && *cached_generation_ == before)
+    cached_generation_ = before + 1;
+  else
+    cached_generation_.reset();
+  return before + 1;
+}
+
+result<std::vector<stored_cluster>> cluster_store::read_all() const {
   std::vector<stored_cluster> out;
   std::error_code ec;
   std::vector<std::string> names;
@@ -205,11 +237,21 @@ result<std::vector<stored_cluster>> cluster_store::load_all() const {
                                      + ec.message());
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
-    auto c = load(name);
+    auto file = cluster_dir(name) / record_name;
+    auto text = read_file(file);
+    if (!text)
+      return text.error();
+    if (!*text)
+      continue;
+    auto c = from_json(**text, file);
     if (!c)
       return c.error();
-    if (*c)
-      out.push_back(std::move(**c));
+    if (c->cluster != name)
+      return make_error(errc::fatal,
+                        "local: " + file.string() + " names cluster '"
+                          + c->cluster + "'",
+                        "the directory was renamed by hand: rename it back");
+    out.push_back(std::move(*c));
   }
   return out;
 }
@@ -222,8 +264,15 @@ result<void> cluster_store::save(const stored_cluster& c) const {
                       "local: cannot create " + cluster_dir(c.cluster).string()
                         + ": " + ec.message(),
                       "check permissions and free space on this host");
-  return write_file_atomic(cluster_dir(c.cluster) / record_name,
-                           to_json(c).dump(2) + "\n");
+  auto written = write_file_atomic(cluster_dir(c.cluster) / record_name,
+                                   to_json(c).dump(2) + "\n");
+  if (!written)
+    return written;
+  std::lock_guard<std::mutex> guard{cache_mu_};
+  bump_generation();
+  if (cached_generation_)
+    cache_.insert_or_assign(c.cluster, c);
+  return written;
 }
 
 std::vector<fs::path>
@@ -258,6 +307,9 @@ cluster_store::move_to_trash(const std::string& cluster) const {
     return make_error(
       errc::fatal, errno_text("local: cannot remove " + from.string(), errno),
       "check permissions of the nodes directory");
+  std::lock_guard<std::mutex> guard{cache_mu_};
+  bump_generation();
+  cache_.erase(cluster);
   return std::optional<fs::path>{to};
 }
 

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,7 +99,21 @@ public:
   void empty_trash() const;
 
 private:
+  /// Reads every record from disk (no cache).
+  result<std::vector<stored_cluster>> read_all() const;
+  /// <root>/.generation: bumped by every change, so that a store object
+  /// re-reads the records only when some object (or process) changed one.
+  uint64_t read_generation() const;
+  /// Caller holds cache_mu_. Keeps the cache valid when only we wrote.
+  uint64_t bump_generation() const;
+
   std::filesystem::path root_;
+  /// Records as of `cached_generation_`; valid while the generation file
+  /// says nothing changed. Capacity checks read every record, so without
+  /// it a launch costs one file read per existing cluster.
+  mutable std::mutex cache_mu_;
+  mutable std::optional<uint64_t> cached_generation_;
+  mutable std::map<std::string, stored_cluster> cache_;
 };
 
 } // namespace sky::providers::local_detail
