@@ -125,7 +125,12 @@ child::child(const std::vector<std::string>& argv, const env_changes& env) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe failed");
-  pid_ = spawn(argv, env, out[1], -1);
+  // stderr goes to /dev/null: tests read stdout; progress lines on stderr
+  // would only clutter the test output.
+  int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  pid_ = spawn(argv, env, out[1], devnull);
+  if (devnull >= 0)
+    ::close(devnull);
   ::close(out[1]);
   out_fd_ = out[0];
 }
