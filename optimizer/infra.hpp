@@ -68,6 +68,8 @@ struct block_entry {
   std::string reason = "no capacity";
   /// Who blocked it, shown in parentheses: "failover", "preemption".
   std::string source = "failover";
+
+  friend bool operator==(const block_entry&, const block_entry&) = default;
 };
 
 /// Entries accumulated during one launch (or kept across recoveries).
@@ -79,6 +81,8 @@ struct blocklist {
   std::optional<size_t> find(std::string_view cloud, std::string_view region,
                              std::string_view zone,
                              std::string_view instance_type) const;
+
+  friend bool operator==(const blocklist&, const blocklist&) = default;
 };
 
 /// "gcp/us-central1/us-central1-a", "gcp/us-central1", "gcp".
