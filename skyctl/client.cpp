@@ -8,6 +8,20 @@ namespace sky::client {
 
 using clock = std::chrono::steady_clock;
 
+namespace {
+
+// A reply as the reader of its stream sees it: skyd's error as an error.
+result<frame> to_frame(const wire::reply_envelope& env, std::string_view body) {
+  if (env.status != wire::status::error)
+    return frame{env.status, std::string{body}};
+  auto info = wire::decode_error_body(body);
+  if (!info)
+    return info.error();
+  return to_error(*info);
+}
+
+} // namespace
+
 connection::connection() = default;
 connection::connection(connection&&) noexcept = default;
 connection& connection::operator=(connection&&) noexcept = default;
@@ -53,6 +67,13 @@ result<void> connection::send(uint64_t id, std::string_view verb,
 
 result<frame> connection::receive(uint64_t id,
                                   std::chrono::milliseconds timeout) {
+  if (auto p = parked_.find(id); p != parked_.end()) {
+    auto got = std::move(p->second.front());
+    p->second.pop_front();
+    if (p->second.empty())
+      parked_.erase(p);
+    return got;
+  }
   auto deadline = clock::now() + timeout;
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -95,8 +116,15 @@ result<frame> connection::receive(uint64_t id,
     auto env = wire::decode_reply_envelope(parts[0].to_string_view());
     if (!env)
       return env.error();
-    if (env->id != id && env->id != 0)
-      continue; // a late reply to an earlier request that timed out
+    if (env->id != id && env->id != 0) {
+      if (streams_.count(env->id) > 0) {
+        parked_[env->id].push_back(to_frame(*env, parts[1].to_string_view()));
+        if (env->status == wire::status::error)
+          streams_.erase(env->id); // an error ends a stream
+      }
+      // else: a late reply to an earlier request that timed out
+      continue;
+    }
     if (env->status == wire::status::error) {
       // An error ends a stream whatever its code (skyd may end one with
       // `cancelled`, which must not pass for a local interruption).

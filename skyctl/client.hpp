@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -86,6 +87,9 @@ private:
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, stream_credit> streams_;
+  /// Replies for open streams that arrived while another one was read:
+  /// kept in order so that many streams can share one connection.
+  std::map<uint64_t, std::deque<result<frame>>> parked_;
 };
 
 } // namespace sky::client

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <sstream>
+#include <thread>
 
 #include "fake_skyd.hpp"
 #include "skyctl/interrupt.hpp"
@@ -213,9 +214,14 @@ TEST_CASE("consumed frames are granted back as credit") {
   for (char c : r.out)
     lines += c == '\n';
   CHECK(lines == 40);
+  // The fake records notifications on its own thread: give it a moment.
   size_t credits = 0;
-  for (const auto& n : skyd.notifications())
-    credits += n.verb == "credit";
+  for (int i = 0; i < 200 && credits == 0; ++i) {
+    for (const auto& n : skyd.notifications())
+      credits += n.verb == "credit";
+    if (credits == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   CHECK(credits >= 1);
 }
 
