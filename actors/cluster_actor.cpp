@@ -40,6 +40,9 @@ void persist(cluster_ptr self, std::vector<event_draft> drafts,
       [=](uint64_t) {
         self->state.recorded = true;
         then();
+        // Every state change is recorded: after its follow-up ran, the
+        // summary is current.
+        publish_summary(self);
       },
       [=](caf::error& err) {
         logger("clusters")
@@ -47,7 +50,20 @@ void persist(cluster_ptr self, std::vector<event_draft> drafts,
                   describe(err).message);
         if (on_error)
           on_error(err);
+        publish_summary(self);
       });
+}
+
+void publish_summary(cluster_ptr self) {
+  auto& st = self->state;
+  if (!st.registry)
+    return;
+  auto summary = summary_of(st);
+  auto bytes = encode(summary);
+  if (bytes == st.published_summary)
+    return;
+  st.published_summary = std::move(bytes);
+  self->send(st.registry, summary_atom_v, std::move(summary));
 }
 
 void progress(cluster_ptr self, const std::string& stage,
@@ -242,8 +258,12 @@ caf::behavior cluster_actor(cluster_ptr self, cluster_services svc,
     },
     [=](job_update_atom, job_snapshot& snap) {
       on_job_update(self, std::move(snap));
+      publish_summary(self);
     },
     [=](retry_atom) { retry_launch(self); },
+    [=](node_event_atom, providers::provider_event& ev) {
+      on_node_event(self, ev);
+    },
     [=](tick_atom, uint64_t epoch) {
       if (epoch == self->state.autostop_epoch)
         check_autostop(self);

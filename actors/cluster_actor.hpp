@@ -16,6 +16,7 @@
 //   (cancel_atom, cancel_request)          -> protocol::outcomes_reply
 //   (logs_atom, uint64_t job)              -> job_log_target
 //   (job_update_atom, job_snapshot)        from its job actors
+//   (node_event_atom, provider_event)      a node preempted or lost
 
 #include <deque>
 #include <map>
@@ -45,6 +46,12 @@ struct launch_order {
   /// Autostop to set (from -i/--down), if any.
   std::optional<autostop_info> autostop;
   bool retry_until_up = false;
+  /// Places the first round must skip (a managed job's recovery blocks the
+  /// region it was preempted in); failover adds its own entries on top.
+  optimizer::blocklist blocked;
+  /// SKYPILOT_TASK_ID of the job; empty = the cluster makes one. Managed
+  /// jobs keep theirs across recoveries on new clusters.
+  std::string task_id;
   /// Gets (plan_atom, plan_reply) and (progress_atom, stage, message)
   /// while the launch runs; may be null.
   caf::actor watcher;
@@ -77,6 +84,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::cancel_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::outcomes_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
   std::shared_ptr<const sky::providers::cluster_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::providers::provider_event)
 
 namespace sky::actors {
 
@@ -116,6 +124,9 @@ struct cluster_state {
   uint32_t tries = 0;
 
   uint64_t autostop_epoch = 0;
+  /// The summary last sent to the registry (msgpack), so that only changes
+  /// are sent.
+  std::string published_summary;
 };
 
 using cluster_ptr = caf::stateful_actor<cluster_state>*;

@@ -31,6 +31,10 @@ cluster_status status_of(const cluster_state& st);
 void set_status(cluster_state& st, cluster_status s);
 
 cluster_summary summary_of(const cluster_state& st);
+/// Sends the cluster's summary to the registry when it changed since the
+/// last one sent: `status` reads the registry's copies instead of asking
+/// every cluster actor.
+void publish_summary(cluster_ptr self);
 
 /// Re-evaluates autostop after anything that changes idleness or settings.
 void check_autostop(cluster_ptr self);
@@ -52,18 +56,25 @@ void retry_launch(cluster_ptr self);
 /// After a restart: look at the provider, then resume or reconcile.
 void restore_cluster(cluster_ptr self);
 
+// -- cluster_node_events.cpp -----------------------------------------------
+
+/// A node of the cluster was preempted or lost (a provider event).
+void on_node_event(cluster_ptr self, const providers::provider_event& ev);
+
 // -- cluster_jobs.cpp ------------------------------------------------------
 
 /// Records a new job (PENDING) and answers `promise` with its id once it
 /// is durable; then the scheduler may start it.
 void submit_job(cluster_ptr self, task::task_spec task, bool run_setup,
-                caf::response_promise promise);
+                caf::response_promise promise, std::string task_id = {});
 void schedule(cluster_ptr self);
 void on_job_update(cluster_ptr self, job_snapshot snap);
-/// Ends every pending and running job (stop, down): pending ones at once,
-/// running ones through their actors.
+/// Ends every pending and running job (stop, down): pending ones at once
+/// (CANCELLED), running ones through their actors (as `running_status`:
+/// CANCELLED, or FAILED_DRIVER when their node is gone).
 void end_all_jobs(cluster_ptr self, const std::string& reason,
-                  std::function<void()> then);
+                  std::function<void()> then,
+                  job_status running_status = job_status::cancelled);
 /// Re-creates job actors for jobs that were running when skyd stopped.
 void reattach_jobs(cluster_ptr self);
 std::vector<job_summary> queue_of(const cluster_state& st);

@@ -130,7 +130,7 @@ job_context context_for(const cluster_state& st, const job_snapshot& job,
 }
 
 void submit_job(cluster_ptr self, task::task_spec task, bool run_setup,
-                caf::response_promise promise) {
+                caf::response_promise promise, std::string task_id) {
   auto& st = self->state;
   job_snapshot j;
   j.cluster = st.snap.name;
@@ -152,8 +152,10 @@ void submit_job(cluster_ptr self, task::task_spec task, bool run_setup,
   j.status = std::string{to_string(job_status::pending)};
   j.run_setup = run_setup;
   j.submitted_at_ms = st.svc.now_ms();
-  j.task_id = "sky-" + std::to_string(j.submitted_at_ms) + "_" + st.snap.name
-              + "_" + std::to_string(j.job_id);
+  j.task_id = !task_id.empty()
+                ? std::move(task_id)
+                : "sky-" + std::to_string(j.submitted_at_ms) + "_"
+                    + st.snap.name + "_" + std::to_string(j.job_id);
   j.task = task::encode_task(task);
   auto id = j.job_id;
   st.jobs[id] = j;
@@ -238,7 +240,7 @@ void on_job_update(cluster_ptr self, job_snapshot snap) {
 }
 
 void end_all_jobs(cluster_ptr self, const std::string& reason,
-                  std::function<void()> then) {
+                  std::function<void()> then, job_status running_status) {
   auto& st = self->state;
   std::vector<event_draft> drafts;
   for (auto id : st.pending)
@@ -250,7 +252,7 @@ void end_all_jobs(cluster_ptr self, const std::string& reason,
     self->send_exit(actor, caf::exit_reason::user_shutdown);
     auto& j = st.jobs.at(id);
     if (auto s = job_status_from(j.status); s && !is_terminal(*s))
-      job_finished(self, j, job_status::cancelled, reason, drafts);
+      job_finished(self, j, running_status, reason, drafts);
   }
   st.job_actors.clear();
   st.running.clear();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "actors/cluster_internal.hpp"
+#include "actors/failover_text.hpp"
 #include "actors/logging.hpp"
 #include "actors/provision_attempt.hpp"
 #include "actors/worker_pool.hpp"
@@ -19,30 +20,6 @@ void process_launches(cluster_ptr self);
 
 double known(double v) {
   return std::isnan(v) ? 0 : v;
-}
-
-optimizer::block_entry block_for(const optimizer::candidate& c,
-                                 providers::failure_scope scope,
-                                 const std::string& reason) {
-  optimizer::block_entry e;
-  e.cloud = c.cloud;
-  e.reason = reason;
-  e.source = "failover";
-  if (c.fixed_capacity) {
-    // A pool (local: the host) is all or nothing.
-    e.scope = optimizer::block_scope::region;
-    e.region = c.region;
-  } else if (scope == providers::failure_scope::cloud) {
-    e.scope = optimizer::block_scope::cloud;
-  } else if (scope == providers::failure_scope::region || c.zone.empty()) {
-    e.scope = optimizer::block_scope::region;
-    e.region = c.region;
-  } else {
-    e.scope = optimizer::block_scope::zone;
-    e.region = c.region;
-    e.zone = c.zone;
-  }
-  return e;
 }
 
 providers::provision_request request_for(const cluster_state& st,
@@ -162,11 +139,14 @@ void on_provisioned(cluster_ptr self, const optimizer::candidate& c,
   persist(
     self,
     {cluster_event(st, "cluster.up",
-                   map_writer{4}
+                   map_writer{7}
                      .add("infra", st.snap.placement.infra())
                      .add("resources", st.snap.placement.resources_text())
                      .add("hourly_price", st.snap.placement.hourly_price)
                      .add("attempt", st.snap.attempts)
+                     .add("instance_type", st.snap.placement.instance_type)
+                     .add("num_nodes", st.snap.placement.num_nodes)
+                     .add("use_spot", st.snap.placement.use_spot)
                      .bytes())},
     [=] {
       progress(self, "up",
@@ -189,7 +169,7 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
                     "enabled as providers)";
     progress(self, "provisioning", c.infra() + ": " + reason);
     st.blocked.entries.push_back(
-      block_for(c, providers::failure_scope::cloud, "no provider"));
+      failover_block(c, {}, providers::failure_scope::cloud, "no provider"));
     rank_and_try(self);
     return;
   }
@@ -201,7 +181,7 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
   auto req = request_for(st, st.snap.placement);
   auto fields = map_writer{4}
                   .add("attempt", st.snap.attempts)
-                  .add("infra", c.infra())
+                  .add("infra", st.snap.placement.infra())
                   .add("instance_type", c.instance_type)
                   .add("hourly_price", c.hourly_price)
                   .bytes();
@@ -210,7 +190,7 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
     [=] {
       auto& s = self->state;
       progress(self, "provisioning",
-               "Launching on " + c.infra() + " "
+               "Launching on " + s.snap.placement.infra() + " "
                  + s.snap.placement.resources_text() + " (attempt "
                  + std::to_string(s.snap.attempts) + ")");
       auto attempt = self->spawn(provision_attempt, s.svc.pool, provider, req,
@@ -225,17 +205,19 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
             logger("clusters")
               ->info("cluster {}: attempt {} on {} failed: {}", s2.snap.name,
                      s2.snap.attempts, c.infra(), info.message);
+            // The zone actually tried (an on-demand candidate names its
+            // region; placement_of picked the first of its zones).
+            auto block = failover_block(c, req.zone, scope, info.message);
             progress(self, "provisioning",
-                     c.infra() + " " + c.instance_type + ": " + info.message
-                       + " (" + std::string{providers::to_string(scope)}
-                       + " blocked), trying the next candidate");
-            s2.blocked.entries.push_back(block_for(c, scope, info.message));
+                     failover_line(s2.snap.placement.infra(), c.instance_type,
+                                   info.message, block.scope));
+            s2.blocked.entries.push_back(std::move(block));
             persist(
               self,
               {cluster_event(s2, "cluster.provision_failed",
                              map_writer{3}
                                .add("attempt", s2.snap.attempts)
-                               .add("infra", c.infra())
+                               .add("infra", s2.snap.placement.infra())
                                .add("reason", info.message)
                                .bytes())},
               [=] { rank_and_try(self); },
@@ -277,6 +259,21 @@ void rank_and_try(cluster_ptr self) {
                      "No candidate left; retrying in "
                        + std::to_string(wait.count()) + " s");
             s.blocked = {};
+            // The deadline is in the log, so watchers (and the user) see
+            // when the next round starts. It is not resumed after a skyd
+            // restart: the launch's task is not persisted (the cluster is
+            // then INIT, "launch it again").
+            auto at
+              = s.svc.now_ms()
+                + std::chrono::duration_cast<std::chrono::milliseconds>(wait)
+                    .count();
+            persist(self,
+                    {cluster_event(s, "cluster.retry_scheduled",
+                                   map_writer{2}
+                                     .add("retry_at_ms", at)
+                                     .add("attempts", s.snap.attempts)
+                                     .bytes())},
+                    [] {});
             self->delayed_send(self, wait, retry_atom_v);
             return;
           }
@@ -298,7 +295,7 @@ void rank_and_try(cluster_ptr self) {
 void begin_provisioning(cluster_ptr self) {
   auto& st = self->state;
   st.watcher = st.launches.front().order.watcher;
-  st.blocked = {};
+  st.blocked = st.launches.front().order.blocked;
   st.tries = 0;
   set_status(st, cluster_status::init);
   st.snap.phase = "provisioning";
@@ -330,8 +327,16 @@ void process_launches(cluster_ptr self) {
     }
     if (l.order.autostop)
       st.snap.autostop = *l.order.autostop;
-    submit_job(self, std::move(l.order.task), l.order.run_setup, l.promise);
+    submit_job(self, std::move(l.order.task), l.order.run_setup, l.promise,
+               std::move(l.order.task_id));
   }
+}
+
+// An INIT cluster that was UP and still has nodes (a node was preempted or
+// lost): it relaunches where it is.
+bool restarts_in_place(const cluster_state& st) {
+  return status_of(st) == cluster_status::init && !st.snap.nodes.empty()
+         && st.snap.launched_at_ms != 0 && !st.snap.placement.provider.empty();
 }
 
 std::shared_ptr<providers::provider> provider_of(cluster_ptr self) {
@@ -407,14 +412,20 @@ void on_launch(cluster_ptr self, launch_order order,
     }
     if (order.autostop)
       st.snap.autostop = *order.autostop;
-    submit_job(self, std::move(order.task), order.run_setup, promise);
+    submit_job(self, std::move(order.task), order.run_setup, promise,
+               std::move(order.task_id));
     return;
   }
   st.launches.push_back({std::move(order), promise});
-  if (status == cluster_status::stopped) {
+  if (status == cluster_status::stopped || restarts_in_place(st)) {
     st.watcher = st.launches.front().order.watcher;
     progress(self, "starting",
-             "Restarting stopped cluster '" + st.snap.name + "'.");
+             status == cluster_status::stopped
+               ? "Restarting stopped cluster '" + st.snap.name + "'."
+               : "Relaunching cluster '" + st.snap.name
+                   + "' where its nodes "
+                     "are ("
+                   + st.snap.placement.infra() + ").");
     do_start(self, caf::response_promise{});
     return;
   }
@@ -438,6 +449,16 @@ void do_stop(cluster_ptr self, caf::response_promise promise,
       make_error(errc::unsupported,
                  st.snap.placement.provider + " clusters cannot be stopped",
                  "tear it down instead: skyctl down " + st.snap.name));
+    return;
+  }
+  if (st.snap.placement.use_spot) {
+    // As on real clouds (and in SkyPilot): refused before any job is ended.
+    finish_op(self,
+              make_error(errc::unsupported,
+                         "cluster '" + st.snap.name
+                           + "' runs on spot instances, which cannot "
+                             "be stopped",
+                         "tear it down instead: skyctl down " + st.snap.name));
     return;
   }
   if (status == cluster_status::init && st.snap.nodes.empty()) {
@@ -491,7 +512,7 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
     process_launches(self);
     return;
   }
-  if (status != cluster_status::stopped) {
+  if (status != cluster_status::stopped && !restarts_in_place(st)) {
     finish_op(self,
               make_error(
                 errc::conflict,
@@ -508,7 +529,10 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
     return;
   }
   // A stopped cluster restarts only where its disks are: same provider,
-  // region, zone and instance type.
+  // region, zone and instance type. So does an INIT cluster that still has
+  // nodes (one was preempted or lost): the provider replaces the missing
+  // ones beside the others, never elsewhere (that would leak them).
+  const auto before = status;
   ++st.snap.attempts;
   st.snap.phase = "starting";
   auto req = request_for(st, st.snap.placement);
@@ -530,7 +554,7 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
           [=](caf::error& err) {
             auto& s2 = self->state;
             s2.snap.phase.clear();
-            set_status(s2, cluster_status::stopped);
+            set_status(s2, before);
             s2.snap.reason = "start failed: " + describe(err).message;
             persist(self, {cluster_event(s2, "cluster.start_failed")}, [=] {
               auto launches = std::move(self->state.launches);

@@ -23,6 +23,7 @@ caf::actor spawn_cluster(self_ptr self, const std::string& name,
   auto actor = self->spawn(cluster_actor, st.svc, caf::actor{self},
                            std::move(restore), name);
   st.clusters[name] = actor;
+  st.summaries.erase(name);
   return actor;
 }
 
@@ -200,33 +201,49 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       };
       auto names = names_of(self, req);
       auto g = std::make_shared<gather>();
-      for (const auto& n : names)
-        if (self->state.clusters.count(n) > 0)
-          ++g->left;
+      auto& st = self->state;
+      std::vector<std::string> ask;
+      for (const auto& n : names) {
+        if (st.clusters.count(n) == 0)
+          continue;
+        if (auto s = st.summaries.find(n); s != st.summaries.end())
+          g->reply.clusters.push_back(s->second);
+        else
+          ask.push_back(n);
+      }
+      auto by_name
+        = [](const auto& a, const auto& b) { return a.name < b.name; };
+      g->left = ask.size();
       if (g->left == 0) {
+        std::sort(g->reply.clusters.begin(), g->reply.clusters.end(), by_name);
         promise.deliver(g->reply);
         return promise;
       }
-      for (const auto& n : names) {
-        auto it = self->state.clusters.find(n);
-        if (it == self->state.clusters.end())
-          continue;
-        self->request(it->second, std::chrono::seconds(10), status_atom_v)
+      for (const auto& n : ask) {
+        auto actor = st.clusters[n];
+        self->request(actor, std::chrono::seconds(10), status_atom_v)
           .then(
             [=](cluster_summary& s) mutable {
+              // A cluster's messages arrive in order: this reply is newer
+              // than any summary it sent before, older than any after.
+              auto it = self->state.clusters.find(s.name);
+              if (it != self->state.clusters.end() && it->second == actor)
+                self->state.summaries[s.name] = s;
               g->reply.clusters.push_back(std::move(s));
               if (--g->left == 0) {
-                std::sort(
-                  g->reply.clusters.begin(), g->reply.clusters.end(),
-                  [](const auto& a, const auto& b) { return a.name < b.name; });
+                std::sort(g->reply.clusters.begin(), g->reply.clusters.end(),
+                          by_name);
                 promise.deliver(g->reply);
               }
             },
             [=](caf::error& err) mutable {
               logger("clusters")
                 ->warn("status of a cluster failed: {}", describe(err).message);
-              if (--g->left == 0)
+              if (--g->left == 0) {
+                std::sort(g->reply.clusters.begin(), g->reply.clusters.end(),
+                          by_name);
                 promise.deliver(g->reply);
+              }
             });
       }
       return promise;
@@ -311,11 +328,38 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
         return unknown_cluster(name);
       return self->delegate(it->second, logs_atom_v, job);
     },
+    [=](node_event_atom, providers::provider_event& ev) {
+      // From a provider's event sink: the owning cluster decides what it
+      // means. Events of clusters skyd does not know (torn down meanwhile)
+      // are only logged.
+      auto it = self->state.clusters.find(ev.cluster);
+      if (it == self->state.clusters.end()) {
+        logger("clusters")
+          ->info("{} event of unknown cluster {} on {}: {}",
+                 ev.what == providers::provider_event::kind::preempted
+                   ? "preemption"
+                   : "lost-node",
+                 ev.cluster, ev.provider, ev.reason);
+        return;
+      }
+      self->send(it->second, node_event_atom_v, std::move(ev));
+    },
     [=](down_atom, std::string& name) {
       auto it = self->state.clusters.find(name);
       if (it != self->state.clusters.end()
-          && it->second.address() == self->current_sender())
+          && it->second.address() == self->current_sender()) {
         self->state.clusters.erase(it);
+        self->state.summaries.erase(name);
+      }
+    },
+    [=](summary_atom, cluster_summary& s) {
+      // Only from the cluster's current actor: a torn-down one may still
+      // send its last summary after its down message.
+      auto it = self->state.clusters.find(s.name);
+      if (it == self->state.clusters.end()
+          || it->second.address() != self->current_sender())
+        return;
+      self->state.summaries[s.name] = std::move(s);
     },
   };
 }

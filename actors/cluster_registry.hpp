@@ -16,6 +16,8 @@
 //   (cancel_atom, cancel_request)                -> outcomes_reply
 //   (logs_atom, std::string, uint64_t)           -> job_log_target
 //   (down_atom, std::string)                     from a cluster torn down
+//   (node_event_atom, provider_event)            from a provider's event sink
+//   (summary_atom, cluster_summary)              from a cluster that changed
 
 #include <map>
 #include <string>
@@ -38,6 +40,9 @@ struct registry_state {
 
   cluster_services svc;
   std::map<std::string, caf::actor> clusters;
+  /// The latest summary each cluster actor sent (see publish_summary);
+  /// `status` asks only the clusters missing here.
+  std::map<std::string, cluster_summary> summaries;
   bool loaded = false;
 };
 

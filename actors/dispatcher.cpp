@@ -137,6 +137,10 @@ void dispatch(self_ptr self, wire_request& req) {
     open_events(self, target, req);
   } else if (dispatch_cluster_verb(self, target, req)) {
     // served
+  } else if (dispatch_sim_verb(self, target, req)) {
+    // served
+  } else if (dispatch_managed_job_verb(self, target, req)) {
+    // served
   } else if (verb == "annotate") {
     annotate(self, target, req);
   } else if (verb == "daemon.status") {
@@ -156,9 +160,11 @@ void dispatch(self_ptr self, wire_request& req) {
 
 const std::vector<std::string>& known_verbs() {
   static const std::vector<std::string> verbs{
-    "ping",   "status", "events",   "annotate",  "credit",        "cancel",
-    "launch", "exec",   "stop",     "start",     "down",          "autostop",
-    "queue",  "logs",   "optimize", "show_gpus", "daemon.status", "shutdown"};
+    "ping",         "status",        "events",     "annotate",    "credit",
+    "cancel",       "launch",        "exec",       "stop",        "start",
+    "down",         "autostop",      "queue",      "logs",        "optimize",
+    "show_gpus",    "daemon.status", "shutdown",   "check",       "sim.preempt",
+    "sim.capacity", "jobs.launch",   "jobs.queue", "jobs.cancel", "jobs.logs"};
   return verbs;
 }
 

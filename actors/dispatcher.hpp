@@ -6,6 +6,7 @@
 // keeps the table of open streams so that credit and cancel notifications
 // and a vanished client reach the right stream.
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,7 +17,9 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/event_log_actor.hpp"
+#include "actors/infra_check.hpp"
 #include "actors/replies.hpp"
+#include "providers/sim/sim_world.hpp"
 
 namespace sky::actors {
 
@@ -39,6 +42,14 @@ struct dispatcher_deps {
   caf::actor planner;
   /// Worker pool for streams that read from nodes.
   caf::actor pool;
+  /// The simulated clouds, for `sim.*` verbs; null when none is configured.
+  std::shared_ptr<providers::sim_world> sim;
+  /// What `check` reports; null in tests that do not serve it.
+  std::shared_ptr<const infra_settings> infra;
+  /// `jobs.*` verbs (managed_jobs); may be null in tests.
+  caf::actor managed_jobs;
+  /// $SKYD_HOME/managed_jobs: the managed jobs' logs.
+  std::filesystem::path managed_jobs_dir;
 };
 
 struct dispatcher_state {
@@ -62,6 +73,16 @@ caf::behavior dispatcher(dispatcher_ptr self, dispatcher_deps deps);
 /// is not one of them.
 bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
                            wire_request& req);
+
+/// Serves `check`, `sim.preempt` and `sim.capacity` (sim_verbs.cpp); false
+/// when `req` is not one of them.
+bool dispatch_sim_verb(dispatcher_ptr self, const reply_target& target,
+                       wire_request& req);
+
+/// Serves the managed-job verbs `jobs.*` (managed_job_verbs.cpp); false
+/// when `req` is not one of them.
+bool dispatch_managed_job_verb(dispatcher_ptr self, const reply_target& target,
+                               wire_request& req);
 
 /// Registers a stream actor so credit and cancel notifications reach it.
 void add_stream(dispatcher_ptr self, const wire_request& req,

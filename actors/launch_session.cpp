@@ -109,7 +109,18 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
     if (dm.source == self->state.follower.address())
       self->quit();
   });
+  // Provisioning may take minutes (a cloud's, or a scenario's, delay)
+  // without a progress line: heartbeats tell the client skyd is alive.
+  self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
   return {
+    [=](heartbeat_atom) {
+      auto& s = self->state;
+      if (s.follower || s.done)
+        return; // the log stream sends its own
+      // Heartbeats bypass credit, as on every stream.
+      s.args.target.more(self, std::string{wire::nil_body()});
+      self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+    },
     [=](plan_atom, protocol::plan_reply& plan) {
       protocol::stream_item item;
       item.type = "plan";

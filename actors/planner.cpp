@@ -1,15 +1,51 @@
 #include "actors/planner.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "actors/logging.hpp"
 #include "optimizer/show_gpus.hpp"
+#include "providers/ssh/ssh_provider.hpp"
 
 namespace sky::actors {
 
 namespace {
 
 using self_ptr = caf::stateful_actor<planner_state>*;
+
+// One fixed-capacity infra per SSH pool (`ssh/<pool>`): a node is a whole
+// host. Held hosts and hosts that do not answer take no node; refusals name
+// them. Probing is cached by the provider (this actor runs detached).
+void add_ssh_pools(providers::ssh_provider& ssh,
+                   optimizer::enabled_infra& infra) {
+  auto machines
+    = ssh.capacity().value_or(std::vector<providers::machine_capacity>{});
+  for (const auto& pool : ssh.settings().pools.pools) {
+    optimizer::fixed_capacity_infra fixed;
+    fixed.provider = ssh.name();
+    fixed.name = pool.name;
+    fixed.whole_machines = true;
+    for (const auto& host : pool.hosts) {
+      auto full = pool.name + "/" + host.key();
+      auto m = std::find_if(machines.begin(), machines.end(),
+                            [&](const auto& c) { return c.name == full; });
+      if (m == machines.end()) {
+        fixed.unavailable.push_back(host.key() + " (not answering over SSH)");
+      } else if (m->free.cpus <= 0 && m->total.cpus > 0) {
+        fixed.unavailable.push_back(host.key() + " (held by a cluster)");
+      } else {
+        optimizer::node_capacity node;
+        node.name = host.key();
+        node.vcpus = m->free.cpus;
+        node.memory_gib = m->free.memory_gib;
+        for (const auto& [gpu, count] : m->free.gpus)
+          node.gpus.push_back({gpu, count, std::nullopt});
+        fixed.nodes.push_back(std::move(node));
+      }
+    }
+    infra.fixed.push_back(std::move(fixed));
+  }
+}
 
 // The enabled infra right now: configured clouds, and the free capacity of
 // each fixed-capacity provider.
@@ -32,6 +68,8 @@ optimizer::enabled_infra current_infra(const planner_settings& s) {
     }
     infra.fixed.push_back(std::move(fixed));
   }
+  if (s.ssh)
+    add_ssh_pools(*s.ssh, infra);
   return infra;
 }
 

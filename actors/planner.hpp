@@ -17,6 +17,10 @@
 #include "optimizer/chain.hpp"
 #include "providers/provider.hpp"
 
+namespace sky::providers {
+class ssh_provider;
+}
+
 namespace sky::actors {
 
 /// A ranking for one task, shared read-only (local messages only).
@@ -44,6 +48,9 @@ struct planner_settings {
   std::vector<std::string> clouds;
   /// Fixed-capacity providers whose free capacity is asked per request.
   std::vector<std::shared_ptr<providers::provider>> fixed;
+  /// SSH node pools: one fixed-capacity infra per pool (`ssh/<pool>`),
+  /// whose hosts are taken whole. nullptr: no pools.
+  std::shared_ptr<providers::ssh_provider> ssh;
 };
 
 struct planner_state {

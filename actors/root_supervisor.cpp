@@ -5,6 +5,8 @@
 
 #include "actors/cluster_registry.hpp"
 #include "actors/logging.hpp"
+#include "actors/managed_jobs.hpp"
+#include "actors/sim_watch.hpp"
 #include "actors/worker_pool.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/version.hpp"
@@ -27,9 +29,34 @@ event_draft daemon_event(const root_state& st, std::string kind) {
   return d;
 }
 
+// Provider events (a preemption, a lost node) go to the registry, which
+// hands them to the cluster; sinks are called from any thread.
+void hook_provider_events(self_ptr self) {
+  auto& st = self->state;
+  if (!st.settings.providers)
+    return;
+  for (const auto& [name, p] : st.settings.providers->by_name)
+    p->set_event_sink([registry = st.registry,
+                       jobs = st.managed_jobs](providers::provider_event ev) {
+      // Managed jobs recover at once instead of waiting for their watch.
+      if (jobs)
+        caf::anon_send(jobs, node_event_atom_v, ev);
+      caf::anon_send(registry, node_event_atom_v, std::move(ev));
+    });
+}
+
+void unhook_provider_events(self_ptr self) {
+  auto& st = self->state;
+  if (st.settings.providers)
+    for (const auto& [name, p] : st.settings.providers->by_name)
+      p->set_event_sink({});
+}
+
 void stop_children(self_ptr self) {
   auto& st = self->state;
-  for (auto* child : {&st.dispatcher, &st.registry, &st.planner, &st.pool})
+  unhook_provider_events(self);
+  for (auto* child : {&st.dispatcher, &st.managed_jobs, &st.registry,
+                      &st.planner, &st.sim_watch, &st.pool})
     if (*child)
       self->send_exit(*child, caf::exit_reason::user_shutdown);
   self->send_exit(st.log, caf::exit_reason::user_shutdown);
@@ -89,6 +116,8 @@ void begin_shutdown(self_ptr self, int exit_code) {
           });
 }
 
+void announce_ready(self_ptr self);
+
 void on_ready(self_ptr self, const std::string& error) {
   auto& st = self->state;
   if (!error.empty()) {
@@ -102,28 +131,38 @@ void on_ready(self_ptr self, const std::string& error) {
   self->request(st.registry, caf::infinite, load_atom_v)
     .then(
       [=](bool) {
-        std::vector<event_draft> drafts{
-          daemon_event(self->state, "daemon.started")};
-        self
-          ->request(self->state.log, std::chrono::seconds(30), append_atom_v,
-                    drafts)
-          .then(
-            [=](uint64_t seq) {
-              logger("daemon")->info("skyd {} ready (pid {}, event seq {})",
-                                     sky::version,
-                                     self->state.settings.identity.pid, seq);
-              self->state.settings.on_ready("");
-            },
-            [=](caf::error& err) {
-              auto msg = "the event log does not accept events: "
-                         + describe(err).message;
-              self->state.settings.on_ready(msg);
-              begin_shutdown(self, 1);
-            });
+        // Managed jobs after the clusters they watch.
+        self->request(self->state.managed_jobs, caf::infinite, load_atom_v)
+          .then([=](bool) { announce_ready(self); },
+                [=](caf::error& err) {
+                  self->state.settings.on_ready(
+                    "restoring managed jobs failed: " + describe(err).message);
+                  begin_shutdown(self, 1);
+                });
       },
       [=](caf::error& err) {
         self->state.settings.on_ready("restoring clusters failed: "
                                       + describe(err).message);
+        begin_shutdown(self, 1);
+      });
+}
+
+// Records `daemon.started`, then tells main that skyd serves requests.
+void announce_ready(self_ptr self) {
+  std::vector<event_draft> drafts{daemon_event(self->state, "daemon.started")};
+  self
+    ->request(self->state.log, std::chrono::seconds(30), append_atom_v, drafts)
+    .then(
+      [=](uint64_t seq) {
+        logger("daemon")->info("skyd {} ready (pid {}, event seq {})",
+                               sky::version, self->state.settings.identity.pid,
+                               seq);
+        self->state.settings.on_ready("");
+      },
+      [=](caf::error& err) {
+        auto msg
+          = "the event log does not accept events: " + describe(err).message;
+        self->state.settings.on_ready(msg);
         begin_shutdown(self, 1);
       });
 }
@@ -145,14 +184,36 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   svc.providers = st.settings.providers;
   svc.now_ms = &system_now_ms;
   st.registry = self->spawn(cluster_registry, svc);
-  dispatcher_deps deps{st.log,      caf::actor{self}, st.settings.identity,
-                       st.registry, st.planner,       st.pool};
+  managed_job_services mj;
+  mj.log = st.log;
+  mj.clusters = st.registry;
+  mj.pool = st.pool;
+  mj.dir = std::filesystem::path{st.settings.identity.home} / "managed_jobs";
+  mj.max_concurrent_launches = st.settings.max_concurrent_launches;
+  mj.now_ms = &system_now_ms;
+  st.managed_jobs = self->spawn(managed_jobs, mj);
+  hook_provider_events(self);
+  if (st.settings.sim)
+    st.sim_watch = self->spawn(sim_watch, st.settings.sim, st.pool,
+                               caf::timespan{std::chrono::seconds(1)});
+  dispatcher_deps deps;
+  deps.log = st.log;
+  deps.root = caf::actor{self};
+  deps.identity = st.settings.identity;
+  deps.registry = st.registry;
+  deps.planner = st.planner;
+  deps.pool = st.pool;
+  deps.sim = st.settings.sim;
+  deps.infra = std::make_shared<const infra_settings>(st.settings.infra);
+  deps.managed_jobs = st.managed_jobs;
+  deps.managed_jobs_dir = mj.dir;
   st.dispatcher = self->spawn(dispatcher, deps);
   st.gateway = self->spawn<gateway>(st.settings.gateway, st.dispatcher, st.log,
                                     caf::actor{self});
   self->monitor(st.log);
   self->monitor(st.dispatcher);
   self->monitor(st.registry);
+  self->monitor(st.managed_jobs);
   self->monitor(st.gateway);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
@@ -162,7 +223,9 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
                       : dm.source == s.dispatcher.address() ? "dispatcher"
                       : dm.source == s.gateway.address()    ? "gateway"
                       : dm.source == s.registry.address()   ? "cluster registry"
-                                                            : "a child";
+                      : dm.source == s.managed_jobs.address()
+                        ? "managed jobs registry"
+                        : "a child";
     logger("daemon")->critical("{} stopped unexpectedly ({}); shutting down",
                                who, caf::to_string(dm.reason));
     if (dm.source == s.gateway.address())

@@ -22,7 +22,9 @@
 #include "actors/dispatcher.hpp"
 #include "actors/event_log_actor.hpp"
 #include "actors/gateway.hpp"
+#include "actors/infra_check.hpp"
 #include "actors/planner.hpp"
+#include "providers/sim/sim_world.hpp"
 
 namespace sky::actors {
 
@@ -32,8 +34,15 @@ struct root_settings {
   /// Catalogs and enabled infra for the planner.
   planner_settings planner;
   provider_set_ptr providers;
+  /// The simulated clouds (null when sim.clouds is empty): their clock is
+  /// watched for preemptions and `skyctl sim` verbs act on them.
+  std::shared_ptr<providers::sim_world> sim;
+  /// What `skyctl check` reports.
+  infra_settings infra;
   /// Threads for blocking work (provider calls, node I/O).
   size_t io_workers = 8;
+  /// Managed jobs launching at once (jobs.max_concurrent_launches).
+  uint32_t max_concurrent_launches = 16;
   /// Called once: "" when skyd serves requests, else why it cannot.
   std::function<void(const std::string&)> on_ready;
   /// Called when shutdown begins.
@@ -53,8 +62,10 @@ struct root_state {
   caf::actor pool;
   caf::actor planner;
   caf::actor registry;
+  caf::actor managed_jobs;
   caf::actor dispatcher;
   caf::actor gateway;
+  caf::actor sim_watch;
   bool stopping = false;
 };
 

@@ -76,6 +76,54 @@ std::string amount(double v) {
   return v == 0 ? "none" : format_number(v);
 }
 
+/// Why `n` whole machines of `infra` cannot be had: machine by machine.
+std::string whole_machines_refusal(const catalog& cat,
+                                   const fixed_capacity_infra& infra,
+                                   const node_need& need, size_t n) {
+  std::string asked;
+  auto add = [](std::string& list, const std::string& item) {
+    list += (list.empty() ? "" : ", ") + item;
+  };
+  if (need.vcpus > 0)
+    add(asked, format_number(need.vcpus) + " vCPUs");
+  if (need.memory_gib > 0)
+    add(asked, format_number(need.memory_gib) + " GiB memory");
+  if (need.acc != nullptr)
+    add(asked, to_string(*need.acc));
+  std::string why;
+  size_t fit = 0;
+  for (size_t i = 0; i < infra.nodes.size(); ++i) {
+    const auto& node = infra.nodes[i];
+    auto name
+      = node.name.empty() ? "machine " + std::to_string(i + 1) : node.name;
+    std::string short_of;
+    if (need.vcpus > 0 && node.vcpus + 1e-9 < need.vcpus)
+      add(short_of, "has " + amount(node.vcpus) + " vCPUs");
+    if (need.memory_gib > 0 && node.memory_gib + 1e-9 < need.memory_gib)
+      add(short_of, "has " + amount(node.memory_gib) + " GiB memory");
+    if (need.acc != nullptr) {
+      const auto* g = pick_gpu(cat, node, *need.acc);
+      if (g == nullptr)
+        add(short_of,
+            "has no "
+              + (need.acc->name.empty() ? "matching GPU" : need.acc->name));
+      else if (g->count + 1e-9 < need.acc->count)
+        add(short_of, "has " + format_number(g->count) + " " + g->name);
+    }
+    if (short_of.empty())
+      ++fit;
+    else
+      add(why, name + " (" + short_of + ")");
+  }
+  for (const auto& u : infra.unavailable)
+    add(why, u);
+  const auto total = infra.nodes.size() + infra.unavailable.size();
+  return "needs " + std::to_string(n) + " whole host" + (n == 1 ? "" : "s")
+         + (asked.empty() ? std::string{} : " with " + asked + " each") + ", "
+         + std::to_string(fit) + " of " + std::to_string(total) + " available"
+         + (why.empty() ? std::string{} : ": " + why);
+}
+
 } // namespace
 
 void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
@@ -114,7 +162,8 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
   const auto n = static_cast<size_t>(req.num_nodes);
   size_t fits = 0;
   for (const auto& node : infra.nodes) {
-    fits += nodes_fitting(cat, node, need);
+    auto k = nodes_fitting(cat, node, need);
+    fits += infra.whole_machines ? std::min<size_t>(k, 1) : k;
     if (fits >= n)
       break; // also keeps "unbounded" machines from overflowing the sum
   }
@@ -142,6 +191,10 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
     out.candidates.push_back(std::move(c));
     return;
   }
+
+  if (infra.whole_machines)
+    return exclude(exclusion_kind::no_free_capacity,
+                   whole_machines_refusal(cat, infra, need, n));
 
   // Name the dimension that does not fit, in totals over all machines.
   const double nodes = static_cast<double>(n);

@@ -27,6 +27,8 @@ struct node_capacity {
   double vcpus = 0;
   double memory_gib = 0;
   std::vector<gpu_capacity> gpus;
+  /// The machine as refusals name it ("10.0.0.1:22"); may be empty.
+  std::string name;
 };
 
 /// Infra whose machines already exist and cost nothing per hour: `local`
@@ -40,6 +42,12 @@ struct fixed_capacity_infra {
   /// One entry per machine. A task's nodes are packed onto these machines
   /// (several task nodes may share a machine, as on `local`).
   std::vector<node_capacity> nodes;
+  /// A machine takes at most one task node, whatever its size (SSH pool
+  /// hosts are taken whole); refusals then name each machine.
+  bool whole_machines = false;
+  /// Machines that cannot take a node at all, as "<name>: <why>" (held by
+  /// a cluster, not answering); only named in refusals.
+  std::vector<std::string> unavailable;
 };
 
 /// Enabled infra, as configured (`sim.clouds`, local capacity, ...).

@@ -36,7 +36,11 @@ void configure(CLI::App& app, cli_context& ctx) {
   add_queue(app, ctx);
   add_logs(app, ctx);
   add_cancel(app, ctx);
+  add_jobs(app, ctx);
   add_show_gpus(app, ctx);
+  add_check(app, ctx);
+  add_sim(app, ctx);
+  add_cost_report(app, ctx);
   add_events(app, ctx);
   add_annotate(app, ctx);
   add_daemon(app, ctx);

@@ -15,7 +15,8 @@ using clock = std::chrono::steady_clock;
 
 bool terminal_status(const std::string& status) {
   auto s = job_status_from(status);
-  return s && is_terminal(*s);
+  // Managed jobs add FAILED_PRECHECKS, FAILED_NO_RESOURCE, ...
+  return (s && is_terminal(*s)) || status.rfind("FAILED", 0) == 0;
 }
 
 bool failed_status(const std::string& status) {
@@ -149,6 +150,13 @@ void stream_printer::end_output_line() {
   }
 }
 
+std::string stream_printer::follow_command() const {
+  if (view_.kind == stream_kind::managed)
+    return "skyctl jobs logs " + std::to_string(job_id_);
+  return "skyctl logs " + cluster_or_placeholder() + " "
+         + std::to_string(job_id_);
+}
+
 std::string stream_printer::cluster_or_placeholder() const {
   return cluster_.empty() ? "CLUSTER" : cluster_;
 }
@@ -156,6 +164,13 @@ std::string stream_printer::cluster_or_placeholder() const {
 void stream_printer::print_detached(const protocol::job_outcome& outcome) {
   const auto name = cluster_or_placeholder();
   const auto id = std::to_string(outcome.job_id);
+  if (view_.kind == stream_kind::managed) {
+    out_ << "Managed job ID: " << id << "\n"
+         << "To follow its output: skyctl jobs logs " << id << "\n"
+         << "To see managed jobs:  skyctl jobs queue\n"
+         << std::flush;
+    return;
+  }
   out_ << "Job ID: " << id << "\n"
        << "To follow its output: skyctl logs " << name << " " << id << "\n"
        << "To see the job queue: skyctl queue " << name << "\n"
@@ -205,8 +220,7 @@ int stream_printer::finish_ok(const protocol::job_outcome& outcome) {
       err_ << job_line(job_id_, outcome.status, outcome.exit_code) << "\n";
   } else if (job_id_ != 0) {
     err_ << "Job " << job_id_ << " is " << outcome.status
-         << "; follow it with: skyctl logs " << cluster_or_placeholder() << " "
-         << job_id_ << "\n";
+         << "; follow it with: " << follow_command() << "\n";
   }
   err_.flush();
   if (view_.kind == stream_kind::launch)
@@ -232,15 +246,14 @@ int stream_printer::finish(const stream_end& end) {
   progress_.stop();
   end_output_line();
   const auto job = std::to_string(job_id_);
-  if (view_.kind == stream_kind::logs) {
+  if (view_.kind == stream_kind::logs || view_.kind == stream_kind::managed) {
     err_ << "Stopped following. The job keeps running";
     if (job_id_ != 0)
-      err_ << "; resume with: skyctl logs " << cluster_or_placeholder() << " "
-           << job;
+      err_ << "; resume with: " << follow_command();
     err_ << "\n";
   } else if (job_id_ != 0) {
-    err_ << "Detached. The job keeps running; reattach with: skyctl logs "
-         << cluster_or_placeholder() << " " << job << "\n";
+    err_ << "Detached. The job keeps running; reattach with: "
+         << follow_command() << "\n";
   } else {
     err_ << "Detached. skyd carries on; check with: skyctl status"
          << (cluster_.empty() ? "" : " " + cluster_) << "\n";

@@ -20,7 +20,8 @@
 
 namespace sky::cli {
 
-enum class stream_kind : uint8_t { launch, exec, logs };
+/// managed: `jobs launch` and `jobs logs` (a managed job, by id only).
+enum class stream_kind : uint8_t { launch, exec, logs, managed };
 
 /// How a stream is shown.
 struct stream_view {
@@ -87,6 +88,8 @@ private:
   void print_detached(const protocol::job_outcome& outcome);
   void print_cluster_hints();
   std::string cluster_or_placeholder() const;
+  /// "skyctl logs CLUSTER ID" or "skyctl jobs logs ID".
+  std::string follow_command() const;
 
   std::ostream& out_;
   std::ostream& err_;

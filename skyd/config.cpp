@@ -1,5 +1,6 @@
 #include "skyd/config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -12,6 +13,16 @@
 namespace sky::daemon {
 
 namespace {
+
+// `~/x` -> `$HOME/x`: config files name scenario files like a shell would.
+std::string expand_home(const std::string& path) {
+  if (path != "~" && path.rfind("~/", 0) != 0)
+    return path;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0')
+    return path;
+  return std::string{home} + path.substr(1);
+}
 
 // Applies one scalar to the config; returns an error message ("" = ok).
 using setter = std::function<std::string(config&, const YAML::Node&)>;
@@ -90,6 +101,28 @@ const std::map<std::string, key_info>& registry() {
         c.sim_clouds = clouds;
         return {};
       }}},
+    {"sim.scenario",
+     {"scenario file of the simulated clouds: capacity, quotas, failures, "
+      "preemptions (docs/SIM.md); default: plenty of everything",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::string file;
+        if (!scalar_as(n, file) || file.empty())
+          return "must be the path of a scenario YAML file, e.g. "
+                 "~/scenarios/failover.yaml";
+        c.sim_scenario = expand_home(file);
+        return {};
+      }}},
+    {"sim.mode",
+     {"what a simulated node is: real (a sandbox on this host that runs "
+      "jobs; default) or virtual (no process; for scale tests)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::string mode;
+        if (!scalar_as(n, mode) || (mode != "real" && mode != "virtual"))
+          return "must be real or virtual"
+                 + did_you_mean(mode, {"real", "virtual"});
+        c.sim_mode = mode;
+        return {};
+      }}},
     {"local.cpus",
      {"vCPUs the local infra may use (default: all of this host's)",
       [](config& c, const YAML::Node& n) -> std::string {
@@ -134,6 +167,16 @@ const std::map<std::string, key_info>& registry() {
         if (!scalar_as(n, v) || v < 1 || v > 256)
           return "must be a number between 1 and 256";
         c.io_workers = v;
+        return {};
+      }}},
+    {"jobs.max_concurrent_launches",
+     {"managed jobs launching their clusters at once; the others wait in "
+      "PENDING (default 16)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        uint32_t v = 0;
+        if (!scalar_as(n, v) || v < 1 || v > 100000)
+          return "must be a number between 1 and 100000";
+        c.jobs_max_concurrent_launches = v;
         return {};
       }}},
     {"events.sync",

@@ -32,6 +32,11 @@ struct config {
   /// Clouds simulated from the catalogs (planning now, provisioning with
   /// the sim provider).
   std::vector<std::string> sim_clouds;
+  /// Scenario file of the simulated clouds (`~` expanded); empty = plenty
+  /// of everything (docs/SIM.md).
+  std::string sim_scenario;
+  /// "real" (nodes are sandboxes that run jobs) or "virtual" (no process).
+  std::string sim_mode = "real";
   /// What the local infra may use of this host; unset = all of it.
   std::optional<double> local_cpus;
   std::optional<double> local_memory_gib;
@@ -39,6 +44,8 @@ struct config {
   std::optional<std::map<std::string, double>> local_gpus;
   /// Threads for blocking work (provider calls, node I/O).
   uint32_t io_workers = 8;
+  /// Managed jobs launching at once; the others wait in PENDING.
+  uint32_t jobs_max_concurrent_launches = 16;
 };
 
 /// Loads `file` (missing is fine: defaults) and applies `overrides`

@@ -20,6 +20,8 @@
 #include "skyd/config.hpp"
 #include "skyd/daemonize.hpp"
 #include "skyd/logging_setup.hpp"
+#include "skyd/sim_setup.hpp"
+#include "skyd/ssh_setup.hpp"
 #include "skyd/systemd_notify.hpp"
 #include "optimizer/catalog.hpp"
 #include "providers/local/local_provider.hpp"
@@ -172,6 +174,13 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
       std::cerr << "skyd: " << info.message << "\n" << info.hint << "\n";
     return info.code == sky::errc::already_exists ? 3 : 1;
   }
+  // A start-up failure releases the lock before the launcher hears of it:
+  // otherwise skyctl, seeing the lock still held, would take the failing
+  // daemon for one that another skyctl started.
+  auto fail_unlocked = [&](const std::string& message) {
+    { auto released = std::move(*lock); }
+    return fail(message);
+  };
   sky::daemon::setup_logging(home.log_file(), cfg.log_level, foreground);
   spdlog::info("skyd {} starting (pid {}, SKYD_HOME={})", sky::version,
                getpid(), home.home.string());
@@ -182,14 +191,16 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
     = sky::storage::open_rocksdb_event_log(home.db_dir(), db_settings);
   if (!storage) {
     auto info = sky::describe(storage.error());
-    return fail(info.message + (info.hint.empty() ? "" : "\n" + info.hint));
+    return fail_unlocked(info.message
+                         + (info.hint.empty() ? "" : "\n" + info.hint));
   }
   std::shared_ptr<sky::storage::event_log> log{std::move(*storage)};
 
   auto catalog = load_catalog(cfg);
   if (!catalog) {
     auto info = sky::describe(catalog.error());
-    return fail(info.message + (info.hint.empty() ? "" : "\n" + info.hint));
+    return fail_unlocked(info.message
+                         + (info.hint.empty() ? "" : "\n" + info.hint));
   }
   sky::providers::local_settings local_settings;
   local_settings.root = home.nodes_dir();
@@ -199,13 +210,31 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   auto local = sky::providers::make_local_provider(local_settings);
   if (!local) {
     auto info = sky::describe(local.error());
-    return fail("local infra: " + info.message);
+    return fail_unlocked("local infra: " + info.message);
   }
   if (!(*local)->host().gpu_detection_problem.empty())
     spdlog::warn("local infra: {}", (*local)->host().gpu_detection_problem);
   std::shared_ptr<sky::providers::provider> local_provider{std::move(*local)};
   auto providers = std::make_shared<sky::actors::provider_set>();
   providers->by_name["local"] = local_provider;
+  // The simulated clouds (sim.clouds): one provider each, one shared world.
+  auto sim = sky::daemon::open_sim(cfg, *catalog, *providers);
+  if (!sim) {
+    auto info = sky::describe(sim.error());
+    return fail_unlocked(info.message
+                         + (info.hint.empty() ? "" : "\n" + info.hint));
+  }
+  if (*sim)
+    spdlog::info("simulated clouds: {} ({} nodes{})", (*sim)->clouds().size(),
+                 cfg.sim_mode,
+                 cfg.sim_scenario.empty() ? ""
+                                          : ", scenario " + cfg.sim_scenario);
+  // SSH node pools ($SKYD_HOME/ssh_node_pools.yaml): provider "ssh".
+  auto ssh = sky::daemon::open_ssh(cfg, *providers);
+  if (!ssh) {
+    auto info = sky::describe(ssh.error());
+    return fail_unlocked(info.message + "\n" + info.hint);
+  }
 
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::sky>();
@@ -227,8 +256,20 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.planner.catalog = *catalog;
   rs.planner.clouds = cfg.sim_clouds;
   rs.planner.fixed = {local_provider};
+  rs.planner.ssh = *ssh;
   rs.providers = providers;
+  rs.sim = *sim;
+  rs.infra.catalogs_dir = cfg.catalogs_dir.empty()
+                            ? default_catalogs_dir()
+                            : std::filesystem::path{cfg.catalogs_dir};
+  rs.infra.sim_clouds = cfg.sim_clouds;
+  rs.infra.sim_scenario = cfg.sim_scenario;
+  rs.infra.sim_mode = cfg.sim_mode;
+  rs.infra.home = home.home;
+  for (const auto& [name, _] : providers->by_name)
+    rs.infra.providers.push_back(name);
   rs.io_workers = cfg.io_workers;
+  rs.max_concurrent_launches = cfg.jobs_max_concurrent_launches;
   auto ready_once = std::make_shared<std::atomic<bool>>(false);
   rs.on_ready = [readiness, ready_once,
                  home](const std::string& error) mutable {

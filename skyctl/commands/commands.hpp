@@ -82,7 +82,13 @@ void add_autostop(CLI::App& app, cli_context& ctx);
 void add_queue(CLI::App& app, cli_context& ctx);
 void add_logs(CLI::App& app, cli_context& ctx);
 void add_cancel(CLI::App& app, cli_context& ctx);
+/// `jobs launch|queue|cancel|logs`: managed jobs (commands/jobs.cpp).
+void add_jobs(CLI::App& app, cli_context& ctx);
 /// `show-gpus` and its alias `gpus list`.
 void add_show_gpus(CLI::App& app, cli_context& ctx);
+/// `check`, `sim preempt|capacity`, `cost-report` (commands/infra.cpp).
+void add_check(CLI::App& app, cli_context& ctx);
+void add_sim(CLI::App& app, cli_context& ctx);
+void add_cost_report(CLI::App& app, cli_context& ctx);
 
 } // namespace sky::cli

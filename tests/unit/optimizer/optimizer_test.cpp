@@ -413,6 +413,42 @@ TEST_CASE("optimize: fixed-capacity pools pack whole nodes per machine") {
   CHECK(has_reason(rank, "ssh: no pool or cluster named 'other'"));
 }
 
+TEST_CASE("optimize: whole-machine pools take one node per host and name "
+          "each host in refusals") {
+  fixture f;
+  fixed_capacity_infra pool{"ssh", "lab", {}};
+  pool.whole_machines = true;
+  pool.nodes = {{8, 32, {}, "10.0.0.1:22"}, {2, 16, {}, "10.0.0.2:22"}};
+  pool.unavailable = {"10.0.0.3:22 (held by a cluster)"};
+  enabled_infra infra{{}, {pool}};
+  // Packing would fit 4 nodes of 2 vCPUs on the first host: whole hosts
+  // give only 2.
+  resources_spec r;
+  r.cpus = task::cpus_spec{2, false};
+  CHECK(f.run(r, infra, 2).feasible());
+  auto rank = f.run(r, infra, 3);
+  CHECK_FALSE(rank.feasible());
+  CHECK(has_reason(rank, "ssh/lab: needs 3 whole hosts with 2 vCPUs each, 2 "
+                         "of 3 available: 10.0.0.3:22 (held by a cluster)"));
+  // A task that states nothing still takes a whole host.
+  CHECK(f.run(resources_spec{}, infra, 2).feasible());
+  CHECK_FALSE(f.run(resources_spec{}, infra, 3).feasible());
+  r.cpus = task::cpus_spec{4, false};
+  rank = f.run(r, infra, 2);
+  CHECK(has_reason(rank, "ssh/lab: needs 2 whole hosts with 4 vCPUs each, 1 "
+                         "of 3 available: 10.0.0.2:22 (has 2 vCPUs), "
+                         "10.0.0.3:22 (held by a cluster)"));
+  auto gpu = gpus("A100", 1);
+  gpu.infra = task::infra_spec{"ssh", "lab", ""};
+  rank = f.run(gpu, infra);
+  auto all = reasons(rank);
+  INFO(all.size());
+  CHECK(std::any_of(all.begin(), all.end(), [](const std::string& s) {
+    return s.find("10.0.0.1:22 (has no A100), 10.0.0.2:22 (has no A100)")
+           != std::string::npos;
+  }));
+}
+
 TEST_CASE("optimize: infra filters and their reasons") {
   fixture f;
   auto h100 = gpus("H100", 1);

@@ -87,8 +87,14 @@ struct sshd_host {
 /// Three (or more) sshd hosts on 127.0.0.2, .3, ... and a pool of them.
 class ssh_lab {
 public:
-  explicit ssh_lab(size_t hosts = 3) : tmp_("sky-ssh") {
+  /// `own_home`: sessions get HOME=<root>/home instead of the login
+  /// user's (for callers that cannot set remote_root, e.g. a real skyd).
+  explicit ssh_lab(size_t hosts = 3, bool own_home = false) : tmp_("sky-ssh") {
     root_ = std::filesystem::canonical(tmp_.path());
+    if (own_home) {
+      home_ = root_ / "home";
+      std::filesystem::create_directories(home_);
+    }
     std::filesystem::create_directories("/run/sshd");
     key_ = root_ / "userkey";
     keygen(key_);
@@ -107,6 +113,8 @@ public:
 
   const std::filesystem::path& root() const { return root_; }
   const std::filesystem::path& key() const { return key_; }
+  /// HOME of SSH sessions when own_home; else empty.
+  const std::filesystem::path& home() const { return home_; }
   sshd_host& host(size_t i) { return hosts_.at(i); }
 
   /// The pool "lab" of every host, the user key, root as the login user.
@@ -169,6 +177,8 @@ private:
            "MaxSessions 100\nMaxStartups 100\nSubsystem sftp internal-sftp\n"
            "PidFile "
         << (h.dir / "sshd.pid").string() << "\n";
+    if (!home_.empty())
+      cfg << "SetEnv HOME=" << home_.string() << "\n";
     cfg.close();
     h.proc = std::make_unique<sky::testing::child>(std::vector<std::string>{
       sshd_binary, "-D", "-f", (h.dir / "sshd_config").string(), "-E",
@@ -191,6 +201,7 @@ private:
   sky::testing::temp_dir tmp_;
   std::filesystem::path root_;
   std::filesystem::path key_;
+  std::filesystem::path home_;
   std::vector<sshd_host> hosts_;
 };
 

@@ -1,0 +1,385 @@
+// Managed jobs end to end on the local infra: real skyd and skyctl
+// processes, real job processes, kill -9 of skyd (docs/MANAGED_JOBS.md).
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "skyd_fixture.hpp"
+
+using namespace sky;
+using namespace sky::testing;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+json managed_jobs(const skyd_home& home) {
+  auto r = home.skyctl({"jobs", "queue", "-o", "json"});
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out)["jobs"];
+}
+
+json managed_job(const skyd_home& home, uint64_t id) {
+  for (const auto& j : managed_jobs(home))
+    if (j["job_id"] == id)
+      return j;
+  return nullptr;
+}
+
+bool final_state(const std::string& s) {
+  return s == "SUCCEEDED" || s == "CANCELLED" || s.rfind("FAILED", 0) == 0;
+}
+
+// Polls `jobs queue` until `done(job)` holds, or the timeout.
+template <class Pred>
+json wait_for(const skyd_home& home, uint64_t id, Pred done,
+              std::chrono::seconds timeout = 60s) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  json j;
+  do {
+    j = managed_job(home, id);
+    if (j.is_object() && done(j))
+      return j;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < until);
+  return j;
+}
+
+json wait_final(const skyd_home& home, uint64_t id) {
+  return wait_for(home, id,
+                  [](const json& j) { return final_state(j["status"]); });
+}
+
+uint64_t launch_detached(const skyd_home& home, std::vector<std::string> args) {
+  args.insert(args.begin(), {"jobs", "launch", "-y", "-d"});
+  auto r = home.skyctl(args);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto pos = r.out.find("Managed job ID: ");
+  REQUIRE(pos != std::string::npos);
+  return std::stoull(r.out.substr(pos + 16));
+}
+
+std::string write_file(const skyd_home& home, const std::string& name,
+                       const std::string& text) {
+  auto path = home.path() / name;
+  std::ofstream{path} << text;
+  return path.string();
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos;
+       pos = text.find(what, pos + 1))
+    ++n;
+  return n;
+}
+
+pid_t read_pid(const std::string& file) {
+  pid_t pid = 0;
+  for (int i = 0; i < 3000 && pid <= 0; ++i) {
+    std::ifstream in{file};
+    if (!(in >> pid))
+      pid = 0;
+    if (pid <= 0)
+      std::this_thread::sleep_for(10ms);
+  }
+  return pid;
+}
+
+bool no_clusters(const skyd_home& home) {
+  auto r = home.skyctl({"status"});
+  return r.exit_code == 0
+         && r.out.find("No existing clusters") != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("a managed job succeeds, its cluster goes, its logs stay") {
+  skyd_home home;
+  auto yaml = write_file(home, "ok.yaml", R"(name: hello
+run: |
+  echo "task id $SKYPILOT_TASK_ID on $SKYPILOT_CLUSTER_NAME"
+  echo second line
+)");
+  auto r = home.skyctl({"jobs", "launch", "-y", yaml}, 90s);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("task id sky-managed-") != std::string::npos);
+  CHECK(r.out.find("on hello-1\n") != std::string::npos);
+  auto j = wait_final(home, 1);
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["name"] == "hello");
+  CHECK(j["recoveries"] == 0);
+  CHECK(j["cluster"] == "hello-1");
+  CHECK(j["infra"] == "local");
+  CHECK(no_clusters(home));
+  auto logs = home.skyctl({"jobs", "logs", "1", "--no-follow"});
+  CHECK(logs.exit_code == 0);
+  CHECK(logs.out.find("second line\n") != std::string::npos);
+  // Text table too.
+  auto table = home.skyctl({"jobs", "queue"});
+  CHECK(table.out.find("SUCCEEDED") != std::string::npos);
+  CHECK(table.out.find("#RECOVERIES") != std::string::npos);
+}
+
+TEST_CASE("user-code failures spend max_restarts_on_errors, then FAILED") {
+  skyd_home home;
+  auto yaml = write_file(home, "fail.yaml", R"(name: flaky
+resources:
+  job_recovery:
+    max_restarts_on_errors: 1
+run: |
+  echo "attempt of $SKYPILOT_TASK_ID"
+  exit 3
+)");
+  auto r = home.skyctl({"jobs", "launch", "-y", yaml}, 90s);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  auto j = wait_final(home, 1);
+  CHECK(j["status"] == "FAILED");
+  CHECK(j["recoveries"] == 1);
+  auto logs = home.skyctl({"jobs", "logs", "1", "--no-follow"}).out;
+  CHECK(count(logs, "attempt of sky-managed-") == 2);
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("an exit code in recover_on_exit_codes restarts with the same task "
+          "id") {
+  skyd_home home;
+  auto marker = (home.path() / "first-done").string();
+  auto yaml = write_file(home, "recover.yaml",
+                         R"(name: rec
+resources:
+  job_recovery:
+    recover_on_exit_codes: [33]
+run: |
+  echo "id=$SKYPILOT_TASK_ID"
+  if [ ! -e )" + marker + R"( ]; then touch )"
+                           + marker + R"(; exit 33; fi
+  echo recovered
+)");
+  auto id = launch_detached(home, {yaml});
+  auto j = wait_final(home, id);
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["recoveries"] == 1);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id)}).out;
+  INFO(logs);
+  CHECK(count(logs, "id=" + j["task_id"].get<std::string>() + "\n") == 2);
+  CHECK(logs.find("recovered\n") != std::string::npos);
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("cancel of a RUNNING managed job leaves no process or cluster") {
+  skyd_home home;
+  auto pidfile = (home.path() / "pid").string();
+  auto id = launch_detached(
+    home, {"-n", "sleeper", "--", "echo $$ > " + pidfile + "; sleep 300"});
+  auto pid = read_pid(pidfile);
+  REQUIRE(pid > 0);
+  CHECK(
+    wait_for(home, id,
+             [](const json& j) { return j["status"] == "RUNNING"; })["status"]
+    == "RUNNING");
+  auto c = home.skyctl({"jobs", "cancel", "-y", std::to_string(id)});
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 0);
+  auto j = wait_final(home, id);
+  CHECK(j["status"] == "CANCELLED");
+  for (int i = 0; i < 100 && process_alive(pid); ++i)
+    std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(process_alive(pid));
+  CHECK(no_clusters(home));
+  // A second cancel changes nothing.
+  auto again = home.skyctl({"jobs", "cancel", "-y", std::to_string(id)});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("already CANCELLED") != std::string::npos);
+}
+
+TEST_CASE("cancel right after submission (PENDING or STARTING) cleans up") {
+  skyd_home home;
+  auto pidfile = (home.path() / "pid").string();
+  auto id = launch_detached(
+    home, {"-n", "early", "--", "echo $$ > " + pidfile + "; sleep 300"});
+  auto c = home.skyctl({"jobs", "cancel", "-y", "-n", "early"});
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 0);
+  auto j = wait_final(home, id);
+  CHECK(j["status"] == "CANCELLED");
+  CHECK(no_clusters(home));
+  // If the task had started, it was stopped with its cluster.
+  pid_t pid = 0;
+  std::ifstream{pidfile} >> pid;
+  if (pid > 0) {
+    for (int i = 0; i < 100 && process_alive(pid); ++i)
+      std::this_thread::sleep_for(50ms);
+    CHECK_FALSE(process_alive(pid));
+  }
+}
+
+TEST_CASE("a pipeline runs its tasks in order, each on its own cluster") {
+  skyd_home home;
+  auto yaml = write_file(home, "pipe.yaml", R"(name: pipe
+---
+name: one
+run: echo "step one on $SKYPILOT_CLUSTER_NAME"
+---
+name: two
+run: echo "step two on $SKYPILOT_CLUSTER_NAME"
+---
+name: three
+run: echo "step three on $SKYPILOT_CLUSTER_NAME"
+)");
+  auto id = launch_detached(home, {yaml});
+  auto j = wait_final(home, id);
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["tasks"] == 3);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id)}).out;
+  INFO(logs);
+  auto a = logs.find("step one on pipe-1-1\n");
+  auto b = logs.find("step two on pipe-1-2\n");
+  auto c = logs.find("step three on pipe-1-3\n");
+  CHECK(a != std::string::npos);
+  CHECK(b != std::string::npos);
+  CHECK(c != std::string::npos);
+  CHECK(a < b);
+  CHECK(b < c);
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("admission: at most max_concurrent_launches jobs launch at once, "
+          "the rest wait in PENDING") {
+  skyd_home home;
+  // Simulated instances take 1.5 s to come up, so launches overlap.
+  auto scenario = home.path() / "slow.yaml";
+  std::ofstream{scenario} << "provisioning_delay: 1500ms\n";
+  home.write_config("sim:\n  clouds: [aws]\n  scenario: " + scenario.string()
+                    + "\nevents:\n  sync: false\njobs:\n"
+                      "  max_concurrent_launches: 2\n");
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(launch_detached(
+      home, {"-n", "adm", "--infra", "aws", "--cpus", "2", "--", "true"}));
+  // Right after submission: two launching, three waiting.
+  auto jobs = managed_jobs(home);
+  size_t pending = 0, starting = 0;
+  for (const auto& j : jobs) {
+    pending += j["status"] == "PENDING";
+    starting += j["status"] == "STARTING";
+  }
+  CHECK(starting == 2);
+  CHECK(pending == 3);
+  for (auto id : ids)
+    CHECK(wait_final(home, id)["status"] == "SUCCEEDED");
+  // Replay the jobs' states from the event log: never more than two in
+  // STARTING or RECOVERING at once.
+  auto ev = home.skyctl({"events", "--topic", "managed_job.", "-o", "json"});
+  REQUIRE(ev.exit_code == 0);
+  std::map<std::string, std::string> states;
+  size_t most = 0;
+  std::istringstream lines{ev.out};
+  for (std::string line; std::getline(lines, line);) {
+    auto e = json::parse(line);
+    states[e["entity"]] = e["fields"]["state"];
+    size_t launching = 0;
+    for (const auto& [_, s] : states)
+      launching += s == "STARTING" || s == "RECOVERING";
+    most = std::max(most, launching);
+  }
+  INFO(ev.out);
+  CHECK(most == 2);
+  CHECK(states.size() == 5);
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("a RUNNING managed job survives kill -9 of skyd and succeeds") {
+  skyd_home home;
+  auto pidfile = (home.path() / "pid").string();
+  auto id = launch_detached(
+    home, {"-n", "durable", "--",
+           "echo $$ > " + pidfile
+             + "; for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.4; "
+               "done"});
+  auto pid = read_pid(pidfile);
+  REQUIRE(pid > 0);
+  REQUIRE(
+    wait_for(home, id,
+             [](const json& j) { return j["status"] == "RUNNING"; })["status"]
+    == "RUNNING");
+  home.kill9();
+  CHECK(process_alive(pid)); // the task does not depend on skyd
+  // The next command starts a new skyd, which restores the job.
+  auto j = managed_job(home, id);
+  REQUIRE(j.is_object());
+  CHECK(!final_state(j["status"]));
+  j = wait_final(home, id);
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["recoveries"] == 0);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id)}).out;
+  INFO(logs);
+  CHECK(logs.find("tick 1\n") != std::string::npos);
+  CHECK(logs.find("tick 8\n") != std::string::npos);
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("bad managed job requests are refused clearly") {
+  skyd_home home;
+  auto bad = home.skyctl(
+    {"jobs", "launch", "-y", "--job-recovery", "SOMETIMES", "--", "true"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--job-recovery") != std::string::npos);
+  auto none = home.skyctl({"jobs", "cancel", "-y"});
+  CHECK(none.exit_code == 2);
+  auto missing = home.skyctl({"jobs", "logs", "42", "--no-follow"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no managed job") != std::string::npos);
+}
+
+TEST_CASE("sim: a preempted managed job recovers on a new cluster with the "
+          "same task id") {
+  skyd_home home;
+  home.write_config("sim:\n  clouds: [gcp, azure, aws]\nevents:\n  sync: "
+                    "false\n");
+  auto marker = (home.path() / "first-attempt").string();
+  auto id = launch_detached(
+    home, {"-n", "spot", "--infra", "aws", "--cpus", "8", "--",
+           "echo \"id=$SKYPILOT_TASK_ID\"; if [ -e " + marker
+             + " ]; then echo second attempt; exit 0; fi; touch " + marker
+             + "; echo first attempt; sleep 600"});
+  auto running = wait_for(home, id, [&](const json& j) {
+    return j["status"] == "RUNNING" && std::filesystem::exists(marker);
+  });
+  REQUIRE(running["status"] == "RUNNING");
+  auto first_infra = running["infra"].get<std::string>();
+  // Output is copied while the job runs (a preempted node's own log is
+  // gone with it): wait until the first attempt's line is kept.
+  for (int i = 0; i < 100; ++i) {
+    auto kept
+      = home.skyctl({"jobs", "logs", std::to_string(id), "--no-follow"});
+    if (kept.out.find("first attempt\n") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto p = home.skyctl({"sim", "preempt", running["cluster"]});
+  INFO(p.out << p.err);
+  REQUIRE(p.exit_code == 0);
+  auto j = wait_final(home, id);
+  INFO(j.dump());
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["recoveries"] == 1);
+  // EAGER_NEXT_REGION: the new cluster is outside the preempted region.
+  CHECK(j["infra"] != first_infra);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id)}).out;
+  INFO(logs);
+  CHECK(count(logs, "id=" + j["task_id"].get<std::string>() + "\n") == 2);
+  CHECK(logs.find("first attempt\n") != std::string::npos);
+  CHECK(logs.find("second attempt\n") != std::string::npos);
+  auto ev = home.skyctl({"events", "--topic", "managed_job.", "-o", "json"});
+  CHECK(ev.out.find("\"RECOVERING\"") != std::string::npos);
+  CHECK(no_clusters(home));
+}
