@@ -1,6 +1,7 @@
 #include "actors/infra_check.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,6 +18,60 @@ std::string joined(const std::vector<std::string>& names) {
   for (const auto& n : names)
     out += (out.empty() ? "" : ", ") + n;
   return out;
+}
+
+// "2", "0.5", "23.5": at most one decimal.
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  std::string out = buf;
+  if (out.size() > 2 && out.compare(out.size() - 2, 2, ".0") == 0)
+    out.resize(out.size() - 2);
+  return out;
+}
+
+// One row per pool host: what the probe found, or why it failed.
+protocol::infra_row host_row(const providers::ssh_host_report& h) {
+  protocol::infra_row row;
+  row.name = "ssh/" + h.pool + "/" + h.host.key();
+  row.kind = "ssh";
+  if (!h.ok) {
+    row.status = "unreachable";
+    row.detail = h.problem;
+    row.hint = "check the host's address, port, user and identity_file in "
+               "ssh_node_pools.yaml";
+    return row;
+  }
+  row.status = "enabled";
+  row.detail
+    = number(h.probe.cpus) + " vCPUs, " + number(h.probe.memory_gib) + " GiB";
+  for (const auto& [gpu, count] : h.probe.gpus)
+    row.detail += ", " + gpu + ":" + number(count);
+  row.detail += h.held_by.empty() ? ", free" : ", held by " + h.held_by;
+  if (!h.problem.empty())
+    row.detail += " (" + h.problem + ")";
+  return row;
+}
+
+void gather_files(const infra_settings& settings, infra_facts& facts) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it{settings.catalogs_dir, ec}, end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code fe;
+    if (it->is_directory(fe)
+        && std::filesystem::is_regular_file(it->path() / "vms.csv", fe))
+      facts.catalog_clouds.push_back(it->path().filename().string());
+  }
+  std::sort(facts.catalog_clouds.begin(), facts.catalog_clouds.end());
+  auto pools_file = settings.home / "ssh_node_pools.yaml";
+  if (std::filesystem::exists(pools_file, ec)) {
+    try {
+      auto root = YAML::LoadFile(pools_file.string());
+      facts.ssh_pools = root.IsMap() ? root.size() : 0;
+    } catch (const YAML::Exception& e) {
+      facts.ssh_problem = pools_file.string() + ": " + e.what();
+    }
+  }
 }
 
 } // namespace
@@ -86,6 +141,8 @@ protocol::check_reply describe_infra(const infra_settings& settings,
                "ssh_node_pools.yaml format)";
   }
   rows.push_back(std::move(ssh));
+  for (const auto& h : facts.ssh_hosts)
+    rows.push_back(host_row(h));
   rows.push_back({"slurm", "slurm", "not supported", false,
                   "skyd does not drive Slurm clusters yet", ""});
   rows.push_back({"kubernetes", "kubernetes", "not supported", false,
@@ -95,24 +152,9 @@ protocol::check_reply describe_infra(const infra_settings& settings,
 
 infra_facts gather_infra(const infra_settings& settings) {
   infra_facts facts;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it{settings.catalogs_dir, ec}, end;
-       !ec && it != end; it.increment(ec)) {
-    std::error_code fe;
-    if (it->is_directory(fe)
-        && std::filesystem::is_regular_file(it->path() / "vms.csv", fe))
-      facts.catalog_clouds.push_back(it->path().filename().string());
-  }
-  std::sort(facts.catalog_clouds.begin(), facts.catalog_clouds.end());
-  auto pools_file = settings.home / "ssh_node_pools.yaml";
-  if (std::filesystem::exists(pools_file, ec)) {
-    try {
-      auto root = YAML::LoadFile(pools_file.string());
-      facts.ssh_pools = root.IsMap() ? root.size() : 0;
-    } catch (const YAML::Exception& e) {
-      facts.ssh_problem = pools_file.string() + ": " + e.what();
-    }
-  }
+  if (settings.ssh)
+    facts.ssh_hosts = settings.ssh->check_hosts();
+  gather_files(settings, facts);
   return facts;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "messages/sim_protocol.hpp"
+#include "providers/ssh/ssh_provider.hpp"
 
 namespace sky::actors {
 
@@ -27,6 +28,9 @@ struct infra_settings {
   std::filesystem::path home;
   /// Names of the providers skyd registered ("local", "gcp", "ssh", ...).
   std::vector<std::string> providers;
+  /// The SSH pools' provider, when a pools file was loaded: its hosts are
+  /// probed by gather_infra.
+  std::shared_ptr<providers::ssh_provider> ssh;
 };
 
 /// What gather_infra read from disk.
@@ -37,6 +41,8 @@ struct infra_facts {
   /// file. `ssh_problem` says why it could not be read.
   std::optional<size_t> ssh_pools;
   std::string ssh_problem;
+  /// Each pool host, probed (reachable, authenticated, resources).
+  std::vector<providers::ssh_host_report> ssh_hosts;
 };
 
 /// Pure: the rows of `check`, local first, then the simulated clouds (in
@@ -44,7 +50,8 @@ struct infra_facts {
 protocol::check_reply describe_infra(const infra_settings& settings,
                                      const infra_facts& facts);
 
-/// Reads the catalog directory and the SSH pools file (blocking I/O).
+/// Reads the catalog directory and the SSH pools file, and probes every
+/// pool host in parallel (blocking I/O).
 infra_facts gather_infra(const infra_settings& settings);
 
 } // namespace sky::actors

@@ -266,6 +266,7 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.infra.sim_scenario = cfg.sim_scenario;
   rs.infra.sim_mode = cfg.sim_mode;
   rs.infra.home = home.home;
+  rs.infra.ssh = *ssh;
   for (const auto& [name, _] : providers->by_name)
     rs.infra.providers.push_back(name);
   rs.io_workers = cfg.io_workers;

@@ -154,8 +154,17 @@ kill_report kill_node_processes(const std::vector<std::filesystem::path>& homes,
   report.terminated = procs.signal_all(SIGTERM);
   if (!procs.wait_gone(clock::now() + grace)) {
     report.killed = procs.signal_all(SIGKILL);
-    if (!procs.wait_gone(clock::now() + std::chrono::seconds(5)))
-      report.remaining = procs.scan().size();
+    // A process forked while the first SIGKILL round ran escaped it: keep
+    // killing what appears until nothing is left.
+    auto deadline = clock::now() + std::chrono::seconds(5);
+    while (!procs.wait_gone(
+      std::min(deadline, clock::now() + std::chrono::milliseconds(200)))) {
+      if (clock::now() >= deadline) {
+        report.remaining = procs.scan().size();
+        break;
+      }
+      report.killed += procs.signal_all(SIGKILL);
+    }
   }
   for (const auto& home : homes)
     prune_process_records(home);

@@ -118,6 +118,26 @@ TEST_CASE("a 2-node cluster on an SSH pool: launch, exec, logs, cancel, "
   auto status = home.skyctl({"status", "-o", "json"});
   CHECK(status.out.find("\"ssh\"") != std::string::npos);
 
+  { // check probes every pool host and shows who holds it
+    auto c = home.skyctl({"check", "-o", "json"}, 30s);
+    INFO(c.out << c.err);
+    REQUIRE(c.exit_code == 0);
+    int hosts = 0, held = 0;
+    auto check = nlohmann::json::parse(c.out);
+    for (const auto& row : check["infra"]) {
+      if (row["name"].get<std::string>().rfind("ssh/lab/", 0) != 0)
+        continue;
+      ++hosts;
+      CHECK(row["status"] == "enabled");
+      held += row["detail"].get<std::string>().find("held by s")
+                  != std::string::npos
+                ? 1
+                : 0;
+    }
+    CHECK(hosts == 3);
+    CHECK(held == 2);
+  }
+
   { // exec and logs
     auto e = home.skyctl(
       {"exec", "s", "--", "echo exec on $SKYPILOT_NODE_RANK"}, 30s);
