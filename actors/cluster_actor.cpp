@@ -1,5 +1,7 @@
 #include "actors/cluster_actor.hpp"
 
+#include <iterator>
+
 #include "actors/cluster_internal.hpp"
 #include "actors/logging.hpp"
 #include "messages/msgpack_util.hpp"
@@ -33,6 +35,12 @@ event_draft cluster_event(const cluster_state& st, const std::string& kind,
 void persist(cluster_ptr self, std::vector<event_draft> drafts,
              std::function<void()> then,
              std::function<void(const caf::error&)> on_error) {
+  auto& deferred = self->state.deferred;
+  if (!deferred.empty()) {
+    drafts.insert(drafts.begin(), std::make_move_iterator(deferred.begin()),
+                  std::make_move_iterator(deferred.end()));
+    deferred.clear();
+  }
   self
     ->request(self->state.svc.log, std::chrono::seconds(30), append_atom_v,
               std::move(drafts))

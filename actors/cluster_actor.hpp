@@ -124,6 +124,10 @@ struct cluster_state {
   uint32_t tries = 0;
 
   uint64_t autostop_epoch = 0;
+  /// Events recorded with the next append rather than on their own: a
+  /// failed provisioning attempt is written together with the next
+  /// attempt's intent (one WAL sync per attempt instead of two).
+  std::vector<event_draft> deferred;
   /// The summary last sent to the registry (msgpack), so that only changes
   /// are sent.
   std::string published_summary;

@@ -212,16 +212,18 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
                      failover_line(s2.snap.placement.infra(), c.instance_type,
                                    info.message, block.scope));
             s2.blocked.entries.push_back(std::move(block));
-            persist(
-              self,
-              {cluster_event(s2, "cluster.provision_failed",
-                             map_writer{3}
-                               .add("attempt", s2.snap.attempts)
-                               .add("infra", s2.snap.placement.infra())
-                               .add("reason", info.message)
-                               .bytes())},
-              [=] { rank_and_try(self); },
-              [=](const caf::error& e) { fail_launch(self, e); });
+            // Recorded with whatever comes next (the next attempt's intent,
+            // or the launch's failure): the attempt left nothing behind
+            // (providers roll back), so a crash before then loses only
+            // this line of history.
+            s2.deferred.push_back(
+              cluster_event(s2, "cluster.provision_failed",
+                            map_writer{3}
+                              .add("attempt", s2.snap.attempts)
+                              .add("infra", s2.snap.placement.infra())
+                              .add("reason", info.message)
+                              .bytes()));
+            rank_and_try(self);
           });
     },
     [=](const caf::error& err) { fail_launch(self, err); });
