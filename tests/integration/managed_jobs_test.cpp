@@ -383,3 +383,94 @@ TEST_CASE("sim: a preempted managed job recovers on a new cluster with the "
   CHECK(ev.out.find("\"RECOVERING\"") != std::string::npos);
   CHECK(no_clusters(home));
 }
+
+TEST_CASE("sim: a pipeline whose second task is preempted recovers that task "
+          "and goes on") {
+  skyd_home home;
+  home.write_config("sim:\n  clouds: [aws]\nevents:\n  sync: false\n");
+  auto marker = (home.path() / "two-started").string();
+  auto yaml = write_file(home, "pipe.yaml", R"(name: pipe
+---
+name: one
+resources: {infra: aws, cpus: 8}
+run: echo "step one"
+---
+name: two
+resources: {infra: aws, cpus: 8}
+run: |
+  if [ -e )" + marker + R"( ]; then echo "step two again"; exit 0; fi
+  touch )" + marker + R"(
+  echo "step two first"
+  sleep 600
+---
+name: three
+resources: {infra: aws, cpus: 8}
+run: echo "step three"
+)");
+  auto id = launch_detached(home, {yaml});
+  auto running = wait_for(home, id, [&](const json& j) {
+    return j["status"] == "RUNNING" && j["task"] == 2
+           && std::filesystem::exists(marker);
+  });
+  INFO(running.dump());
+  REQUIRE(running["task"] == 2);
+  for (int i = 0; i < 100; ++i) {
+    auto kept
+      = home.skyctl({"jobs", "logs", std::to_string(id), "--no-follow"});
+    if (kept.out.find("step two first\n") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto p = home.skyctl({"sim", "preempt", running["cluster"]});
+  INFO(p.out << p.err);
+  REQUIRE(p.exit_code == 0);
+  auto j = wait_final(home, id);
+  INFO(j.dump());
+  CHECK(j["status"] == "SUCCEEDED");
+  CHECK(j["recoveries"] == 1);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id)}).out;
+  INFO(logs);
+  auto one = logs.find("step one\n");
+  auto first = logs.find("step two first\n");
+  auto again = logs.find("step two again\n");
+  auto three = logs.find("step three\n");
+  REQUIRE(one != std::string::npos);
+  REQUIRE(first != std::string::npos);
+  REQUIRE(again != std::string::npos);
+  REQUIRE(three != std::string::npos);
+  CHECK(one < first);
+  CHECK(first < again);
+  CHECK(again < three);
+  CHECK(count(logs, "step one\n") == 1); // task one did not run again
+  CHECK(no_clusters(home));
+}
+
+TEST_CASE("sim: cancel during RECOVERING ends CANCELLED with no cluster left") {
+  skyd_home home;
+  // Every new instance stays pending for 3 s: the relaunch after the
+  // preemption is still in flight when the cancel arrives.
+  auto scenario = write_file(home, "slow.yaml", "provisioning_delay: 3s\n");
+  home.write_config("sim:\n  clouds: [aws]\n  scenario: " + scenario
+                    + "\nevents:\n  sync: false\n");
+  auto id = launch_detached(
+    home, {"-n", "doomed", "--infra", "aws", "--cpus", "8", "--", "sleep 600"});
+  auto running = wait_for(
+    home, id, [](const json& j) { return j["status"] == "RUNNING"; });
+  REQUIRE(running["status"] == "RUNNING");
+  REQUIRE(home.skyctl({"sim", "preempt", running["cluster"]}).exit_code == 0);
+  auto recovering = wait_for(
+    home, id, [](const json& j) { return j["status"] == "RECOVERING"; }, 20s);
+  INFO(recovering.dump());
+  REQUIRE(recovering["status"] == "RECOVERING");
+  auto c = home.skyctl({"jobs", "cancel", "-y", std::to_string(id)});
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 0);
+  auto j = wait_final(home, id);
+  INFO(j.dump());
+  CHECK(j["status"] == "CANCELLED");
+  CHECK(j["recoveries"] == 1);
+  // The relaunch that was in flight is torn down too.
+  for (int i = 0; i < 100 && !no_clusters(home); ++i)
+    std::this_thread::sleep_for(100ms);
+  CHECK(no_clusters(home));
+}
