@@ -28,18 +28,6 @@ void relay(dispatcher_ptr self, const caf::actor& dest,
           [=](caf::error& err) { target.fail(self, err); });
 }
 
-template <class T>
-bool decode_into(dispatcher_ptr self, const reply_target& target,
-                 const wire_request& req, T& out) {
-  auto decoded = protocol::decode_as<T>(req.body, req.verb + " request");
-  if (!decoded) {
-    target.fail(self, decoded.error());
-    return false;
-  }
-  out = std::move(*decoded);
-  return true;
-}
-
 autostop_info autostop_from(const protocol::launch_request& req) {
   // --down alone means: tear down as soon as the cluster is idle.
   return autostop_info{req.idle_minutes >= 0 ? req.idle_minutes : 0, req.down};
@@ -113,7 +101,7 @@ void exec(dispatcher_ptr self, const reply_target& target,
 void logs(dispatcher_ptr self, const reply_target& target,
           const wire_request& req) {
   protocol::logs_request lr;
-  if (!decode_into(self, target, req, lr))
+  if (!decode_body(self, target, req, lr))
     return;
   log_stream_options opts;
   opts.cluster = lr.cluster;
@@ -144,12 +132,12 @@ bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
     logs(self, target, req);
   } else if (verb == "status") {
     protocol::clusters_request r;
-    if (decode_into(self, target, req, r))
+    if (decode_body(self, target, req, r))
       relay<protocol::status_reply>(self, deps.registry, target, quick,
                                     status_atom_v, std::move(r));
   } else if (verb == "stop" || verb == "start" || verb == "down") {
     protocol::clusters_request r;
-    if (!decode_into(self, target, req, r))
+    if (!decode_body(self, target, req, r))
       return true;
     if (r.clusters.empty() && !r.all) {
       target.fail(self,
@@ -169,7 +157,7 @@ bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
                                       down_atom_v, std::move(r));
   } else if (verb == "autostop") {
     protocol::autostop_request r;
-    if (!decode_into(self, target, req, r))
+    if (!decode_body(self, target, req, r))
       return true;
     if (!r.cancel && r.idle_minutes < 0) {
       target.fail(self, make_error(errc::invalid_argument,
@@ -185,12 +173,12 @@ bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
         [=](caf::error& err) { target.fail(self, err); });
   } else if (verb == "queue") {
     protocol::queue_request r;
-    if (decode_into(self, target, req, r))
+    if (decode_body(self, target, req, r))
       relay<protocol::queue_reply>(self, deps.registry, target, quick,
                                    queue_atom_v, std::move(r));
   } else if (verb == "cancel") {
     protocol::cancel_request r;
-    if (decode_into(self, target, req, r))
+    if (decode_body(self, target, req, r))
       relay<protocol::outcomes_reply>(self, deps.registry, target, quick,
                                       cancel_atom_v, std::move(r));
   } else if (verb == "optimize") {
@@ -202,7 +190,7 @@ bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
                                   std::move(*r));
   } else if (verb == "show_gpus") {
     protocol::show_gpus_request r;
-    if (decode_into(self, target, req, r))
+    if (decode_body(self, target, req, r))
       relay<protocol::show_gpus_reply>(self, deps.planner, target, quick,
                                        std::move(r));
   } else {

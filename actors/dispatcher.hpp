@@ -19,6 +19,7 @@
 #include "actors/event_log_actor.hpp"
 #include "actors/infra_check.hpp"
 #include "actors/replies.hpp"
+#include "messages/cluster_protocol.hpp"
 #include "providers/sim/sim_world.hpp"
 
 namespace sky::actors {
@@ -83,6 +84,20 @@ bool dispatch_sim_verb(dispatcher_ptr self, const reply_target& target,
 /// when `req` is not one of them.
 bool dispatch_managed_job_verb(dispatcher_ptr self, const reply_target& target,
                                wire_request& req);
+
+/// Decodes a request body as T; a body that does not decode is answered
+/// with its error and false is returned.
+template <class T>
+bool decode_body(dispatcher_ptr self, const reply_target& target,
+                 const wire_request& req, T& out) {
+  auto decoded = protocol::decode_as<T>(req.body, req.verb + " request");
+  if (!decoded) {
+    target.fail(self, decoded.error());
+    return false;
+  }
+  out = std::move(*decoded);
+  return true;
+}
 
 /// Registers a stream actor so credit and cancel notifications reach it.
 void add_stream(dispatcher_ptr self, const wire_request& req,

@@ -19,18 +19,6 @@ bool served(dispatcher_ptr self, const reply_target& target) {
   return false;
 }
 
-template <class T>
-bool decode_body(dispatcher_ptr self, const reply_target& target,
-                 const wire_request& req, T& out) {
-  auto decoded = protocol::decode_as<T>(req.body, req.verb + " request");
-  if (!decoded) {
-    target.fail(self, decoded.error());
-    return false;
-  }
-  out = std::move(*decoded);
-  return true;
-}
-
 void open_logs(dispatcher_ptr self, const reply_target& target,
                const wire_request& req, uint64_t job_id, bool follow,
                uint32_t window) {

@@ -21,18 +21,6 @@ caf::error no_sim() {
                     "the infra");
 }
 
-template <class T>
-bool decode_body(dispatcher_ptr self, const reply_target& target,
-                 const wire_request& req, T& out) {
-  auto decoded = protocol::decode_as<T>(req.body, req.verb + " request");
-  if (!decoded) {
-    target.fail(self, decoded.error());
-    return false;
-  }
-  out = std::move(*decoded);
-  return true;
-}
-
 void check(dispatcher_ptr self, const reply_target& target) {
   auto infra = self->state.deps.infra;
   if (!infra) {

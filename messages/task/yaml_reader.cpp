@@ -6,6 +6,7 @@
 
 #include "messages/suggest.hpp"
 #include "messages/task/value_grammar.hpp"
+#include "messages/task/yaml_precheck.hpp"
 
 namespace sky::task::detail {
 
@@ -293,6 +294,27 @@ map_view::check_keys(const parse_context& ctx,
                 "valid fields here: " + join(known));
   }
   return {};
+}
+
+result<YAML::Node> load_single_document(const parse_context& ctx,
+                                        const std::string& text,
+                                        std::string one_document_hint) {
+  try {
+    if (auto stop = precheck_yaml(text))
+      return fail(ctx, stop->mark, "", stop->what, std::move(stop->hint));
+    auto docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      return fail(ctx, docs[1].Mark(), "", "holds more than one YAML document",
+                  std::move(one_document_hint));
+    return docs.empty() ? YAML::Node{} : docs[0];
+  } catch (const YAML::ParserException& e) {
+    return fail(ctx, e.mark, "", "invalid YAML: " + e.msg,
+                "check the indentation and quoting on that line");
+  } catch (const std::exception& e) {
+    return fail(ctx, YAML::Mark{}, "",
+                std::string{"could not read the YAML: "} + e.what(),
+                "check that the file is a YAML text file");
+  }
 }
 
 } // namespace sky::task::detail

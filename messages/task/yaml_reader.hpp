@@ -42,6 +42,14 @@ caf::error fail(const parse_context& ctx, const YAML::Mark& mark,
 caf::error fail(const parse_context& ctx, const located& at,
                 std::string_view what, std::string hint);
 
+/// Reads a file that must hold one YAML document (a scenario, a pool
+/// file): the precheck, yaml-cpp's errors as located messages, more than
+/// one document refused with `one_document_hint`. An empty text gives a
+/// null node.
+result<YAML::Node> load_single_document(const parse_context& ctx,
+                                        const std::string& text,
+                                        std::string one_document_hint);
+
 /// Re-locates an error from value_grammar.hpp (message = what is wrong with
 /// the value) at `at`.
 caf::error relocate(const parse_context& ctx, const located& at,

@@ -10,7 +10,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "messages/task/yaml_precheck.hpp"
 #include "messages/task/yaml_reader.hpp"
 #include "providers/sim/scenario.hpp"
 #include "providers/sim/sim_duration.hpp"
@@ -448,24 +447,11 @@ result<scenario> parse_scenario(const std::string& text,
   scenario out;
   out.source = ctx.file;
   out.fingerprint = fingerprint_of(text);
-  YAML::Node doc;
-  try {
-    if (auto stop = task::detail::precheck_yaml(text))
-      return fail(ctx, stop->mark, "", stop->what, std::move(stop->hint));
-    auto docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      return fail(ctx, docs[1].Mark(), "", "holds more than one YAML document",
-                  "a scenario is one document: remove the '---'");
-    if (!docs.empty())
-      doc = docs[0];
-  } catch (const YAML::ParserException& e) {
-    return fail(ctx, e.mark, "", "invalid YAML: " + e.msg,
-                "check the indentation and quoting on that line");
-  } catch (const std::exception& e) {
-    return fail(ctx, YAML::Mark{}, "",
-                std::string{"could not read the YAML: "} + e.what(),
-                "check that the file is a YAML text file");
-  }
+  auto loaded = task::detail::load_single_document(
+    ctx, text, "a scenario is one document: remove the '---'");
+  if (!loaded)
+    return loaded.error();
+  auto doc = std::move(*loaded);
   // An empty file is the empty scenario.
   if (!doc.IsDefined() || doc.IsNull())
     return out;

@@ -11,7 +11,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "messages/task/yaml_precheck.hpp"
 #include "messages/task/yaml_reader.hpp"
 #include "providers/local/fs_util.hpp"
 
@@ -217,24 +216,11 @@ result<pool_file> parse_pool_file(const std::string& text,
                   + " bytes)",
                 "list machines only; keep it under 4 MiB");
   pool_file out;
-  YAML::Node doc;
-  try {
-    if (auto stop = task::detail::precheck_yaml(text))
-      return fail(ctx, stop->mark, "", stop->what, std::move(stop->hint));
-    auto docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      return fail(ctx, docs[1].Mark(), "", "holds more than one YAML document",
-                  "the pool file is one document: remove the '---'");
-    if (!docs.empty())
-      doc = docs[0];
-  } catch (const YAML::ParserException& e) {
-    return fail(ctx, e.mark, "", "invalid YAML: " + e.msg,
-                "check the indentation and quoting on that line");
-  } catch (const std::exception& e) {
-    return fail(ctx, YAML::Mark{}, "",
-                std::string{"could not read the YAML: "} + e.what(),
-                "check that the file is a YAML text file");
-  }
+  auto loaded = task::detail::load_single_document(
+    ctx, text, "the pool file is one document: remove the '---'");
+  if (!loaded)
+    return loaded.error();
+  auto doc = std::move(*loaded);
   if (!doc.IsDefined() || doc.IsNull())
     return out;
   try {
