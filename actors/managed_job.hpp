@@ -57,6 +57,9 @@ struct managed_job_services {
   event_log_actor log;
   /// The cluster registry: launches, teardowns, job logs.
   caf::actor clusters;
+  /// The planner: asked whether a task that found no place could ever
+  /// run anywhere (else FAILED_PRECHECKS); may be null (no such check).
+  caf::actor planner;
   caf::actor pool;
   /// $SKYD_HOME/managed_jobs: one directory of attempt logs per job.
   std::filesystem::path dir;

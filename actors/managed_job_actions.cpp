@@ -6,7 +6,9 @@
 #include "actors/logging.hpp"
 #include "actors/managed_job_archiver.hpp"
 #include "actors/managed_job_internal.hpp"
+#include "actors/planner.hpp"
 #include "messages/cluster_protocol.hpp"
+#include "optimizer/managed_job_prechecks.hpp"
 
 namespace sky::actors::managed_job_detail {
 
@@ -46,12 +48,32 @@ void watch(managed_job_ptr self) {
   st.archiver = self->spawn<caf::linked>(log_archiver, std::move(a));
 }
 
+// A launch error's list ("...now:\n  - aws: x\n  - local: y") as one line
+// ("...now: aws: x; local: y"): it becomes the job's reason, one row of
+// `jobs queue`.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n') {
+      out += text[i];
+      continue;
+    }
+    while (i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '-'))
+      ++i;
+    if (!out.empty() && out.back() != ':')
+      out += ';';
+    out += ' ';
+  }
+  return out;
+}
+
 // Launch failures the rules can act on: no capacity (a failover round
 // found none) is retried by the strategy; a task the cluster refuses as
 // written can never run.
 optimizer::managed_job_event launch_failure(const caf::error& err) {
   auto info = describe(err);
-  auto text = info.message + (info.hint.empty() ? "" : " (" + info.hint + ")");
+  auto text = one_line(info.message)
+              + (info.hint.empty() ? "" : " (" + info.hint + ")");
   switch (info.code) {
     case errc::invalid_argument:
     case errc::unsupported:
@@ -60,6 +82,38 @@ optimizer::managed_job_event launch_failure(const caf::error& err) {
     default:
       return optimizer::mj_event::launch_found_no_resources{text};
   }
+}
+
+// A launch that found no place: a round without capacity, unless the
+// planner says no enabled infra could ever run the task as written (then
+// waiting through rounds is pointless: FAILED_PRECHECKS with its reasons).
+void on_launch_failed(managed_job_ptr self, uint64_t epoch,
+                      const caf::error& err) {
+  auto& st = self->state;
+  auto ev = launch_failure(err);
+  const auto index = st.snap.job.launch ? st.snap.job.launch->task_index : 0;
+  if (!std::holds_alternative<optimizer::mj_event::launch_found_no_resources>(
+        ev)
+      || !st.svc.planner || index >= st.snap.tasks.size()) {
+    feed(self, std::move(ev));
+    return;
+  }
+  // As written: no blocklist, not pinned by the strategy's first try.
+  rank_request req{st.snap.tasks[index], {}};
+  self->request(st.svc.planner, std::chrono::seconds(60), std::move(req))
+    .then(
+      [=](ranking_ptr ranking) {
+        if (epoch != self->state.epoch)
+          return; // cancelled or lost meanwhile: that event decides
+        if (auto why = optimizer::never_runnable(*ranking))
+          feed(self, optimizer::mj_event::prechecks_failed{*why});
+        else
+          feed(self, ev);
+      },
+      [=](caf::error&) {
+        if (epoch == self->state.epoch)
+          feed(self, ev);
+      });
 }
 
 void on_launched(managed_job_ptr self, uint64_t epoch, uint64_t cluster_job) {
@@ -143,7 +197,7 @@ void start_launch(managed_job_ptr self) {
           logger("managed_jobs")
             ->info("managed job {}: launch of {} failed: {}", s2.snap.job.id,
                    s2.snap.cluster, describe(err).message);
-          feed(self, launch_failure(err));
+          on_launch_failed(self, epoch, err);
         });
   });
 }

@@ -190,6 +190,10 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   mj.pool = st.pool;
   mj.dir = std::filesystem::path{st.settings.identity.home} / "managed_jobs";
   mj.max_concurrent_launches = st.settings.max_concurrent_launches;
+  mj.limits = st.settings.managed_job_limits;
+  // Tells "nothing can ever run this" (FAILED_PRECHECKS) from "no capacity
+  // now" when a launch finds no place.
+  mj.planner = st.planner;
   mj.now_ms = &system_now_ms;
   st.managed_jobs = self->spawn(managed_jobs, mj);
   hook_provider_events(self);

@@ -24,6 +24,7 @@
 #include "actors/gateway.hpp"
 #include "actors/infra_check.hpp"
 #include "actors/planner.hpp"
+#include "optimizer/managed_job_recovery.hpp"
 #include "providers/sim/sim_world.hpp"
 
 namespace sky::actors {
@@ -43,6 +44,8 @@ struct root_settings {
   size_t io_workers = 8;
   /// Managed jobs launching at once (jobs.max_concurrent_launches).
   uint32_t max_concurrent_launches = 16;
+  /// Launch rounds and waits of managed jobs without capacity (jobs.*).
+  optimizer::managed_job_limits managed_job_limits;
   /// Called once: "" when skyd serves requests, else why it cannot.
   std::function<void(const std::string&)> on_ready;
   /// Called when shutdown begins.

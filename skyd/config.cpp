@@ -1,5 +1,6 @@
 #include "skyd/config.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -42,6 +43,26 @@ bool scalar_as(const YAML::Node& node, T& out) {
   } catch (const YAML::Exception&) {
     return false;
   }
+}
+
+// A number of launch rounds; 0 means "keep trying", so it is allowed.
+std::string rounds(const YAML::Node& n, uint32_t& out) {
+  uint32_t v = 0;
+  if (!scalar_as(n, v) || v > 1'000'000)
+    return "must be a number of rounds between 0 (keep trying) and 1000000";
+  out = v;
+  return {};
+}
+
+// Seconds, fractions allowed (tests wait 0.2 s), kept as milliseconds. At
+// least 1 ms: a zero gap would retry a full cloud without pause.
+std::string seconds_as_ms(const YAML::Node& n, int64_t& out_ms) {
+  double s = 0;
+  if (!scalar_as(n, s) || !(s >= 0.001) || s > 86'400)
+    return "must be a number of seconds between 0.001 and 86400 (one day), "
+           "e.g. 60 or 0.5";
+  out_ms = static_cast<int64_t>(std::llround(s * 1000));
+  return {};
 }
 
 const std::map<std::string, key_info>& registry() {
@@ -179,6 +200,30 @@ const std::map<std::string, key_info>& registry() {
         c.jobs_max_concurrent_launches = v;
         return {};
       }}},
+    {"jobs.launch_rounds",
+     {"launch rounds without capacity before a managed job's task gives up "
+      "on its first launch (FAILED_NO_RESOURCE); 0 = keep trying (default 3)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return rounds(n, c.jobs_launch_rounds);
+      }}},
+    {"jobs.relaunch_rounds",
+     {"the same for a relaunch after a lost cluster or a restart; 0 = keep "
+      "trying (default 0)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return rounds(n, c.jobs_relaunch_rounds);
+      }}},
+    {"jobs.retry_gap_seconds",
+     {"wait after a managed job's launch round found no capacity; doubled "
+      "after each further round (default 60; fractions allowed)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.jobs_retry_gap_ms);
+      }}},
+    {"jobs.max_retry_gap_seconds",
+     {"the longest that wait grows to; at least jobs.retry_gap_seconds "
+      "(default 600)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.jobs_max_retry_gap_ms);
+      }}},
     {"events.sync",
      {"sync the event log to disk on every commit (default true; false "
       "only for throwaway test daemons)",
@@ -245,6 +290,13 @@ caf::error apply_tree(config& cfg, const YAML::Node& node,
   return {};
 }
 
+// 60000 -> "60", 200 -> "0.2": as the keys are written.
+std::string seconds_text(int64_t ms) {
+  std::ostringstream out;
+  out << static_cast<double>(ms) / 1000;
+  return out.str();
+}
+
 } // namespace
 
 result<config> load_config(const home_layout& home,
@@ -289,6 +341,16 @@ result<config> load_config(const home_layout& home,
     if (auto err = apply(cfg, item.substr(0, eq), value, "--set " + item))
       return err;
   }
+  // Checked once every key is in: either may be set alone or in any order.
+  if (cfg.jobs_max_retry_gap_ms < cfg.jobs_retry_gap_ms)
+    return make_error(errc::invalid_argument,
+                      "jobs.max_retry_gap_seconds ("
+                        + seconds_text(cfg.jobs_max_retry_gap_ms)
+                        + ") is below jobs.retry_gap_seconds ("
+                        + seconds_text(cfg.jobs_retry_gap_ms) + ")",
+                      "raise jobs.max_retry_gap_seconds to at least "
+                        + seconds_text(cfg.jobs_retry_gap_ms)
+                        + ", or lower jobs.retry_gap_seconds");
   return cfg;
 }
 

@@ -46,6 +46,15 @@ struct config {
   uint32_t io_workers = 8;
   /// Managed jobs launching at once; the others wait in PENDING.
   uint32_t jobs_max_concurrent_launches = 16;
+  /// Launch rounds without capacity before a managed job's task gives up
+  /// (FAILED_NO_RESOURCE): its first launch, and a relaunch after a loss or
+  /// a restart; 0 = keep trying (optimizer::managed_job_limits).
+  uint32_t jobs_launch_rounds = 3;
+  uint32_t jobs_relaunch_rounds = 0;
+  /// Wait after a round without capacity, doubled per further round up to
+  /// the maximum. Milliseconds (the keys are seconds, fractions allowed).
+  int64_t jobs_retry_gap_ms = 60'000;
+  int64_t jobs_max_retry_gap_ms = 600'000;
 };
 
 /// Loads `file` (missing is fine: defaults) and applies `overrides`

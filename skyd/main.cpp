@@ -271,6 +271,10 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
     rs.infra.providers.push_back(name);
   rs.io_workers = cfg.io_workers;
   rs.max_concurrent_launches = cfg.jobs_max_concurrent_launches;
+  rs.managed_job_limits.max_rounds_first_launch = cfg.jobs_launch_rounds;
+  rs.managed_job_limits.max_rounds_relaunch = cfg.jobs_relaunch_rounds;
+  rs.managed_job_limits.retry_gap_ms = cfg.jobs_retry_gap_ms;
+  rs.managed_job_limits.max_retry_gap_ms = cfg.jobs_max_retry_gap_ms;
   auto ready_once = std::make_shared<std::atomic<bool>>(false);
   rs.on_ready = [readiness, ready_once,
                  home](const std::string& error) mutable {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "skyd_fixture.hpp"
+#include "managed_jobs_fixture.hpp"
 
 using namespace sky;
 using namespace sky::testing;
@@ -17,68 +17,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-json managed_jobs(const skyd_home& home) {
-  auto r = home.skyctl({"jobs", "queue", "-o", "json"});
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out)["jobs"];
-}
-
-json managed_job(const skyd_home& home, uint64_t id) {
-  for (const auto& j : managed_jobs(home))
-    if (j["job_id"] == id)
-      return j;
-  return nullptr;
-}
-
-bool final_state(const std::string& s) {
-  return s == "SUCCEEDED" || s == "CANCELLED" || s.rfind("FAILED", 0) == 0;
-}
-
-// Polls `jobs queue` until `done(job)` holds, or the timeout.
-template <class Pred>
-json wait_for(const skyd_home& home, uint64_t id, Pred done,
-              std::chrono::seconds timeout = 60s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  json j;
-  do {
-    j = managed_job(home, id);
-    if (j.is_object() && done(j))
-      return j;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < until);
-  return j;
-}
-
-json wait_final(const skyd_home& home, uint64_t id) {
-  return wait_for(home, id,
-                  [](const json& j) { return final_state(j["status"]); });
-}
-
-uint64_t launch_detached(const skyd_home& home, std::vector<std::string> args) {
-  args.insert(args.begin(), {"jobs", "launch", "-y", "-d"});
-  auto r = home.skyctl(args);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  auto pos = r.out.find("Managed job ID: ");
-  REQUIRE(pos != std::string::npos);
-  return std::stoull(r.out.substr(pos + 16));
-}
-
-std::string write_file(const skyd_home& home, const std::string& name,
-                       const std::string& text) {
-  auto path = home.path() / name;
-  std::ofstream{path} << text;
-  return path.string();
-}
-
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (auto pos = text.find(what); pos != std::string::npos;
-       pos = text.find(what, pos + 1))
-    ++n;
-  return n;
-}
 
 pid_t read_pid(const std::string& file) {
   pid_t pid = 0;
@@ -90,12 +28,6 @@ pid_t read_pid(const std::string& file) {
       std::this_thread::sleep_for(10ms);
   }
   return pid;
-}
-
-bool no_clusters(const skyd_home& home) {
-  auto r = home.skyctl({"status"});
-  return r.exit_code == 0
-         && r.out.find("No existing clusters") != std::string::npos;
 }
 
 } // namespace

@@ -86,3 +86,49 @@ TEST_CASE("sim.scenario expands ~ and sim.mode takes real or virtual") {
   CHECK(message_of(load("sim: {scenario: ''}\n")).find("sim.scenario must")
         != std::string::npos);
 }
+
+TEST_CASE("jobs: launch rounds and retry gaps of managed jobs") {
+  auto defaults = load("");
+  REQUIRE(defaults);
+  CHECK(defaults->jobs_launch_rounds == 3);
+  CHECK(defaults->jobs_relaunch_rounds == 0);
+  CHECK(defaults->jobs_retry_gap_ms == 60'000);
+  CHECK(defaults->jobs_max_retry_gap_ms == 600'000);
+  auto cfg = load("jobs:\n  launch_rounds: 1\n  relaunch_rounds: 5\n"
+                  "  retry_gap_seconds: 0.2\n  max_retry_gap_seconds: 1.5\n");
+  REQUIRE(cfg);
+  CHECK(cfg->jobs_launch_rounds == 1);
+  CHECK(cfg->jobs_relaunch_rounds == 5);
+  CHECK(cfg->jobs_retry_gap_ms == 200);
+  CHECK(cfg->jobs_max_retry_gap_ms == 1500);
+  // 0 rounds = keep trying.
+  auto forever = load("", {"jobs.launch_rounds=0"});
+  REQUIRE(forever);
+  CHECK(forever->jobs_launch_rounds == 0);
+}
+
+TEST_CASE("jobs: bad rounds and gaps name the key and the range") {
+  CHECK(message_of(load("jobs: {launch_rounds: -1}\n"))
+          .find("jobs.launch_rounds must be a number of rounds between 0")
+        != std::string::npos);
+  CHECK(message_of(load("jobs: {relaunch_rounds: often}\n"))
+          .find("jobs.relaunch_rounds must be")
+        != std::string::npos);
+  CHECK(message_of(load("jobs: {retry_gap_seconds: 0}\n"))
+          .find("jobs.retry_gap_seconds must be a number of seconds between "
+                "0.001 and 86400")
+        != std::string::npos);
+  CHECK(message_of(load("jobs: {max_retry_gap_seconds: 1m}\n"))
+          .find("jobs.max_retry_gap_seconds must be")
+        != std::string::npos);
+  // A gap above its maximum, in either order and from either source.
+  auto above = message_of(load("jobs: {retry_gap_seconds: 900}\n"));
+  CHECK(above.find("jobs.max_retry_gap_seconds (600) is below "
+                   "jobs.retry_gap_seconds (900)")
+        != std::string::npos);
+  CHECK(message_of(load("jobs: {max_retry_gap_seconds: 0.5}\n",
+                        {"jobs.retry_gap_seconds=2"}))
+          .find("(0.5) is below jobs.retry_gap_seconds (2)")
+        != std::string::npos);
+  REQUIRE(load("jobs: {retry_gap_seconds: 900, max_retry_gap_seconds: 900}\n"));
+}
