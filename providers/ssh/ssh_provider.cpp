@@ -137,13 +137,16 @@ void ssh_provider::drop_sessions() {
 
 result<probe_result> ssh_provider::probe(const pool_host& h, bool fresh) {
   auto now = std::chrono::steady_clock::now();
-  if (!fresh) {
+  auto session = session_for(h);
+  // A host that stopped answering since its probe is asked again (at once
+  // refused while its session backs off): a dead host must not be offered
+  // on the strength of an old probe.
+  if (!fresh && !session->unreachable_for()) {
     std::lock_guard guard{probes_mu_};
     auto it = probes_.find(h.key());
     if (it != probes_.end() && now - it->second.at < settings_.probe_ttl)
       return it->second.probe;
   }
-  auto session = session_for(h);
   auto r = session->exec(bash_command(probe_script(), {}));
   if (!r)
     return r.error();
@@ -266,6 +269,63 @@ std::map<std::string, std::string> ssh_provider::run_pending_cleanups() {
   return problems;
 }
 
+void ssh_provider::forget_probe(const pool_host& h) {
+  std::lock_guard guard{probes_mu_};
+  probes_.erase(h.key());
+}
+
+result<stored_cluster>
+ssh_provider::choose_hosts(const provision_request& req, const node_pool& pool,
+                           const std::vector<result<probe_result>>& probes,
+                           const std::map<std::string, std::string>& held,
+                           const std::map<std::string, std::string>& problems) {
+  std::vector<host_view> views;
+  for (size_t i = 0; i < pool.hosts.size(); ++i) {
+    const auto& h = pool.hosts[i];
+    host_view v;
+    v.key = h.key();
+    if (auto it = held.find(v.key); it != held.end())
+      v.taken_by = it->second;
+    if (probes[i])
+      v.resources = resources_of(*probes[i]);
+    else
+      v.problem = describe(probes[i].error()).message;
+    if (auto it = problems.find(v.key); it != problems.end())
+      v.problem = it->second;
+    views.push_back(std::move(v));
+  }
+  auto chosen = select_hosts(pool.name, views, req.per_node, req.num_nodes);
+  if (!chosen)
+    return chosen.error();
+  stored_cluster c;
+  c.cluster = req.cluster;
+  c.pool = pool.name;
+  c.created_at_ms = local_detail::now_unix_ms();
+  for (uint32_t rank = 0; rank < chosen->size(); ++rank) {
+    auto i = (*chosen)[rank];
+    c.nodes.push_back(stored_node{rank, pool.hosts[i],
+                                  node_home(probes[i]->home, c.cluster, rank)});
+  }
+  return c;
+}
+
+std::optional<std::pair<pool_host, caf::error>>
+ssh_provider::prepare_nodes(const stored_cluster& c) {
+  for (const auto& n : c.nodes) {
+    auto session = session_for(n.host);
+    auto r = session->exec(bash_command(prepare_node_script(), {n.home}));
+    if (!r)
+      return std::make_pair(n.host, r.error());
+    if (r->exit_status != 0)
+      return std::make_pair(
+        n.host, make_error(errc::fatal,
+                           "ssh: cannot create " + n.home + " on "
+                             + session->label() + ": " + r->err,
+                           "check permissions and free space on the host"));
+  }
+  return std::nullopt;
+}
+
 result<cluster_record>
 ssh_provider::run_instances(const provision_request& req) {
   if (auto ok = validate_cluster_name(req.cluster); !ok)
@@ -294,92 +354,79 @@ ssh_provider::run_instances(const provision_request& req) {
   if (!loaded)
     return loaded.error();
   auto key = req.idempotency_key();
-  stored_cluster c;
-  if (*loaded) {
-    c = std::move(**loaded);
-    if (c.idempotency_key != key && c.state == instance_state::running)
-      return ssh_error(errc::already_exists,
-                       "ssh: cluster '" + req.cluster
-                         + "' is already running (provisioned by attempt '"
-                         + c.idempotency_key + "', this is '" + key + "')",
-                       "use it (skyctl exec " + req.cluster
-                         + "), or tear it down first (skyctl down "
-                         + req.cluster + ")");
-    if (c.nodes.size() != req.num_nodes || c.pool != (*pool)->name)
-      return ssh_error(
-        errc::invalid_argument,
-        "ssh: cluster '" + req.cluster + "' holds "
-          + std::to_string(c.nodes.size()) + " host(s) of pool '" + c.pool
-          + "'; the request asks for " + std::to_string(req.num_nodes) + " of '"
-          + (*pool)->name + "'",
-        "tear the cluster down first (skyctl down " + req.cluster + ")");
-    // Same attempt repeated, or a crashed attempt taken over: the same
-    // hosts, directories made again (idempotent).
-  } else {
-    auto held = holders(req.cluster);
-    if (!held)
-      return held.error();
-    auto cleanup_problems = run_pending_cleanups();
-    std::vector<host_view> views;
-    for (size_t i = 0; i < (*pool)->hosts.size(); ++i) {
-      const auto& h = (*pool)->hosts[i];
-      host_view v;
-      v.key = h.key();
-      if (auto it = held->find(v.key); it != held->end())
-        v.taken_by = it->second;
-      if (probes[i])
-        v.resources = resources_of(*probes[i]);
-      else
-        v.problem = describe(probes[i].error()).message;
-      if (auto it = cleanup_problems.find(v.key); it != cleanup_problems.end())
-        v.problem = it->second;
-      views.push_back(std::move(v));
+  // Who holds what and which hosts still await a cleanup: once, so that
+  // a second selection below differs from the first only by the hosts
+  // found gone.
+  std::map<std::string, std::string> held, problems;
+  if (!*loaded) {
+    auto h = holders(req.cluster);
+    if (!h)
+      return h.error();
+    held = std::move(*h);
+    problems = run_pending_cleanups();
+  }
+  // Hosts that stopped answering while this call prepared them: probes are
+  // cached, so a host that died since its probe is chosen once; it is then
+  // passed over (the hosts before it keep their ranks: selection is in pool
+  // order) instead of failing the whole pool.
+  while (true) {
+    stored_cluster c;
+    const bool retaken = static_cast<bool>(*loaded);
+    if (retaken) {
+      c = **loaded;
+      if (c.idempotency_key != key && c.state == instance_state::running)
+        return ssh_error(errc::already_exists,
+                         "ssh: cluster '" + req.cluster
+                           + "' is already running (provisioned by attempt '"
+                           + c.idempotency_key + "', this is '" + key + "')",
+                         "use it (skyctl exec " + req.cluster
+                           + "), or tear it down first (skyctl down "
+                           + req.cluster + ")");
+      if (c.nodes.size() != req.num_nodes || c.pool != (*pool)->name)
+        return ssh_error(
+          errc::invalid_argument,
+          "ssh: cluster '" + req.cluster + "' holds "
+            + std::to_string(c.nodes.size()) + " host(s) of pool '" + c.pool
+            + "'; the request asks for " + std::to_string(req.num_nodes)
+            + " of '" + (*pool)->name + "'",
+          "tear the cluster down first (skyctl down " + req.cluster + ")");
+      // Same attempt repeated, or a crashed attempt taken over: the same
+      // hosts, directories made again (idempotent).
+    } else {
+      auto chosen = choose_hosts(req, **pool, probes, held, problems);
+      if (!chosen)
+        return chosen.error();
+      c = std::move(*chosen);
     }
-    auto chosen
-      = select_hosts((*pool)->name, views, req.per_node, req.num_nodes);
-    if (!chosen)
-      return chosen.error();
-    c.cluster = req.cluster;
-    c.pool = (*pool)->name;
-    c.created_at_ms = local_detail::now_unix_ms();
-    for (uint32_t rank = 0; rank < chosen->size(); ++rank) {
-      auto i = (*chosen)[rank];
-      const auto& h = (*pool)->hosts[i];
-      c.nodes.push_back(
-        stored_node{rank, h, node_home(probes[i]->home, c.cluster, rank)});
+    c.idempotency_key = key;
+    c.per_node = req.per_node;
+    c.instance_type = req.instance_type;
+    c.labels = req.labels;
+    c.updated_at_ms = local_detail::now_unix_ms();
+    // Reserve first (pending), then make the directories: a crash in
+    // between leaves a record that a retry finishes or terminate removes,
+    // never directories on hosts that nothing accounts for.
+    if (c.state != instance_state::running) {
+      c.state = instance_state::pending;
+      if (auto ok = store_.save(c); !ok)
+        return ok.error();
     }
+    auto failed = prepare_nodes(c);
+    if (!failed) {
+      c.state = instance_state::running;
+      if (auto ok = store_.save(c); !ok)
+        return ok.error();
+      events_->forget(c.cluster);
+      return to_record(c);
+    }
+    auto info = describe(failed->second);
+    if (retaken || info.code != errc::transient)
+      return ssh_error(info.code == errc::auth ? errc::auth : errc::transient,
+                       info.message, info.hint);
+    problems[failed->first.key()]
+      = "not answering over SSH (" + info.message + ")";
+    forget_probe(failed->first);
   }
-  c.idempotency_key = key;
-  c.per_node = req.per_node;
-  c.instance_type = req.instance_type;
-  c.labels = req.labels;
-  c.updated_at_ms = local_detail::now_unix_ms();
-  // Reserve first (pending), then make the directories: a crash in between
-  // leaves a record that a retry finishes or terminate removes, never
-  // directories on hosts that nothing accounts for.
-  if (c.state != instance_state::running) {
-    c.state = instance_state::pending;
-    if (auto ok = store_.save(c); !ok)
-      return ok.error();
-  }
-  for (const auto& n : c.nodes) {
-    auto session = session_for(n.host);
-    auto r = session->exec(bash_command(prepare_node_script(), {n.home}));
-    if (!r)
-      return ssh_error(describe(r.error()).code == errc::auth ? errc::auth
-                                                              : errc::transient,
-                       describe(r.error()).message, describe(r.error()).hint);
-    if (r->exit_status != 0)
-      return ssh_error(errc::transient,
-                       "ssh: cannot create " + n.home + " on "
-                         + session->label() + ": " + r->err,
-                       "check permissions and free space on the host");
-  }
-  c.state = instance_state::running;
-  if (auto ok = store_.save(c); !ok)
-    return ok.error();
-  events_->forget(c.cluster);
-  return to_record(c);
 }
 
 result<cluster_record> ssh_provider::wait_instances(const std::string& cluster,

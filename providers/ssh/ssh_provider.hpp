@@ -124,6 +124,19 @@ private:
   /// Removes node directories left by terminate on hosts that were down;
   /// returns the problem for hosts whose cleanup still fails.
   std::map<std::string, std::string> run_pending_cleanups();
+  /// Drops the cached probe of `h` (it stopped answering).
+  void forget_probe(const ssh::pool_host& h);
+  /// A new cluster's hosts: the first free ones in pool order that fit and
+  /// have no problem (`problems`: host key -> why not); `held`: host key ->
+  /// cluster.
+  result<ssh::stored_cluster>
+  choose_hosts(const provision_request& req, const ssh::node_pool& pool,
+               const std::vector<result<ssh::probe_result>>& probes,
+               const std::map<std::string, std::string>& held,
+               const std::map<std::string, std::string>& problems);
+  /// Makes every node's directory; the first host that failed and why.
+  std::optional<std::pair<ssh::pool_host, caf::error>>
+  prepare_nodes(const ssh::stored_cluster& c);
   /// Kills the node's processes and removes its directory on the host.
   result<void> cleanup_node(const ssh::pool_host& h, const std::string& home);
   std::string node_home(const std::string& remote_home,

@@ -522,3 +522,37 @@ TEST_CASE("ssh provider: a host that stops answering is lost and an event "
   REQUIRE(again);
   CHECK_FALSE(fs::exists(lab.root() / "remote/lossy"));
 }
+
+TEST_CASE("ssh provider: a free host that died since its probe is passed "
+          "over, and no longer offered",
+          "[ssh][integration]") {
+  SKIP_WITHOUT_SSHD();
+  ssh_lab lab(3);
+  kill_on_exit killer{lab.root() / "remote"};
+  auto p = make(lab.settings());
+  // Every host probed (and cached) while alive.
+  REQUIRE(p->capacity()->size() == 3);
+  lab.kill_host(0);
+  // The cached probe still offers host 0 ...
+  CHECK(p->capacity()->size() == 3);
+  // ... so it is chosen first, found dead, and the next free host takes
+  // its place: ranks 0 and 1 on hosts 1 and 2.
+  auto rec = p->run_instances(request("c", 2));
+  INFO((rec ? std::string{} : message_of(rec.error())));
+  REQUIRE(rec);
+  REQUIRE(rec->instances.size() == 2);
+  CHECK(rec->instances[0].internal_ip == "127.0.0.3");
+  CHECK(rec->instances[1].internal_ip == "127.0.0.4");
+  // Capacity no longer counts the dead host.
+  auto cap = p->capacity();
+  REQUIRE(cap);
+  CHECK(cap->size() == 2);
+  for (const auto& m : *cap)
+    CHECK(m.name.find("127.0.0.2") == std::string::npos);
+  // With no free host left, the refusal names the dead one.
+  auto more = p->run_instances(request("d", 1));
+  REQUIRE_FALSE(more);
+  CHECK(code_of(more.error()) == errc::no_capacity);
+  CHECK_THAT(message_of(more.error()), Catch::Contains("127.0.0.2"));
+  REQUIRE(p->terminate_instances("c"));
+}

@@ -72,6 +72,24 @@ inline void kill_tree(int64_t pid) {
     kill_tree(k);
 }
 
+/// SIGKILLs every process of ours whose environment has a variable
+/// starting with `prefix` ("NAME=value-prefix").
+inline void kill_with_env_prefix(const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    std::ifstream in{e.path() / "environ", std::ios::binary};
+    std::string var;
+    while (std::getline(in, var, '\0'))
+      if (var.rfind(prefix, 0) == 0) {
+        ::kill(static_cast<pid_t>(std::stoll(name)), SIGKILL);
+        break;
+      }
+  }
+}
+
 inline std::string current_user() {
   auto* pw = ::getpwuid(::getuid());
   return pw != nullptr ? pw->pw_name : "root";
@@ -89,9 +107,14 @@ class ssh_lab {
 public:
   /// `own_home`: sessions get HOME=<root>/home instead of the login
   /// user's (for callers that cannot set remote_root, e.g. a real skyd).
-  explicit ssh_lab(size_t hosts = 3, bool own_home = false) : tmp_("sky-ssh") {
+  /// `home_per_host`: each host gets its own HOME (<root>/home-<ip>), so
+  /// that hosts look like separate machines: a cluster's rank directories
+  /// on two hosts never share a path (implies own_home).
+  explicit ssh_lab(size_t hosts = 3, bool own_home = false,
+                   bool home_per_host = false)
+    : tmp_("sky-ssh"), home_per_host_(home_per_host) {
     root_ = std::filesystem::canonical(tmp_.path());
-    if (own_home) {
+    if (own_home || home_per_host) {
       home_ = root_ / "home";
       std::filesystem::create_directories(home_);
     }
@@ -115,6 +138,10 @@ public:
   const std::filesystem::path& key() const { return key_; }
   /// HOME of SSH sessions when own_home; else empty.
   const std::filesystem::path& home() const { return home_; }
+  /// HOME of SSH sessions on host i (home() unless home_per_host).
+  std::filesystem::path home_of(size_t i) const {
+    return home_per_host_ ? home_for_ip(hosts_.at(i).ip) : home_;
+  }
   sshd_host& host(size_t i) { return hosts_.at(i); }
 
   /// The pool "lab" of every host, the user key, root as the login user.
@@ -139,6 +166,16 @@ public:
   /// Kills the host's sshd and every session process it forked: the host
   /// is gone for skyd.
   void kill_host(size_t i) { stop(hosts_.at(i)); }
+
+  /// The machine dies: its sshd goes (kill_host) and so does every process
+  /// skyd started on it, which run detached (setsid), so are not children of
+  /// sshd; they are found by the SKYD_NODE_HOME under the host's HOME.
+  /// Needs home_per_host (otherwise hosts share node directories).
+  void crash_host(size_t i) {
+    REQUIRE(home_per_host_);
+    kill_host(i);
+    kill_with_env_prefix("SKYD_NODE_HOME=" + home_of(i).string() + "/");
+  }
 
   /// Restarts host i on the same address and port; `new_key` gives it a
   /// host key it never had (a reinstalled machine, or an impostor).
@@ -177,8 +214,12 @@ private:
            "MaxSessions 100\nMaxStartups 100\nSubsystem sftp internal-sftp\n"
            "PidFile "
         << (h.dir / "sshd.pid").string() << "\n";
-    if (!home_.empty())
+    if (home_per_host_) {
+      std::filesystem::create_directories(home_for_ip(ip));
+      cfg << "SetEnv HOME=" << home_for_ip(ip).string() << "\n";
+    } else if (!home_.empty()) {
       cfg << "SetEnv HOME=" << home_.string() << "\n";
+    }
     cfg.close();
     h.proc = std::make_unique<sky::testing::child>(std::vector<std::string>{
       sshd_binary, "-D", "-f", (h.dir / "sshd_config").string(), "-E",
@@ -188,6 +229,10 @@ private:
     INFO("sshd log: " << slurp(h.dir / "sshd.log"));
     REQUIRE(up);
     return h;
+  }
+
+  std::filesystem::path home_for_ip(const std::string& ip) const {
+    return root_ / ("home-" + ip);
   }
 
   static void stop(sshd_host& h) {
@@ -202,6 +247,7 @@ private:
   std::filesystem::path root_;
   std::filesystem::path key_;
   std::filesystem::path home_;
+  bool home_per_host_ = false;
   std::vector<sshd_host> hosts_;
 };
 
