@@ -118,8 +118,11 @@ struct cluster_state {
   std::vector<waiting_launch> launches;
   /// stop/start/down requests waiting for the operation in flight.
   std::vector<caf::response_promise> op_waiters;
-  /// Failover state of the launch in flight.
+  /// Failover state of the launch in flight: the places blocked so far,
+  /// and the ranking that excludes them (failover takes its next
+  /// candidate from it without asking the planner when that is exact).
   optimizer::blocklist blocked;
+  std::shared_ptr<const optimizer::ranking> held_ranking;
   caf::actor watcher;
   uint32_t tries = 0;
 

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "actors/cluster_actor.hpp"
+#include "actors/provision_attempt.hpp"
 
 namespace sky::actors::cluster_detail {
 
@@ -53,7 +54,21 @@ void do_down(cluster_ptr self, caf::response_promise promise,
              const std::string& why);
 /// --retry-until-up: the next round of a launch.
 void retry_launch(cluster_ptr self);
-/// After a restart: look at the provider, then resume or reconcile.
+/// Takes the provider's record of the cluster's instances as its nodes.
+void adopt_record(cluster_ptr self, const provision_result& r);
+/// Launches waiting for the cluster to be UP: check each fits, then submit.
+void process_launches(cluster_ptr self);
+/// The provider of the cluster's placement (null when not configured).
+std::shared_ptr<providers::provider> provider_of(cluster_ptr self);
+/// Runs a provider operation for the cluster on the worker pool.
+void provider_op(cluster_ptr self,
+                 std::function<result<void>(providers::provider&)> op,
+                 std::function<void(result<void>)> then);
+
+// -- cluster_restore.cpp ---------------------------------------------------
+
+/// After a restart: resume the operation in flight (stop, teardown, a
+/// --retry-until-up launch) or reconcile with what the provider reports.
 void restore_cluster(cluster_ptr self);
 
 // -- cluster_node_events.cpp -----------------------------------------------

@@ -9,14 +9,34 @@
 #include "actors/provision_attempt.hpp"
 #include "actors/worker_pool.hpp"
 #include "messages/msgpack_util.hpp"
+#include "messages/task/task_codec.hpp"
 #include "optimizer/cluster_fit.hpp"
+#include "optimizer/failover_rerank.hpp"
 
 namespace sky::actors::cluster_detail {
 
 namespace {
 
 void rank_and_try(cluster_ptr self);
-void process_launches(cluster_ptr self);
+void try_candidate(cluster_ptr self, ranking_ptr ranking);
+
+// After a failed attempt: the next candidate, from the held ranking when
+// dropping the blocked place from it is what the planner would answer
+// (optimizer/failover_rerank.hpp), else from the planner.
+void fail_over(cluster_ptr self, optimizer::block_entry block) {
+  auto& st = self->state;
+  auto next = st.held_ranking && !st.launches.empty()
+                ? optimizer::without_blocked(*st.held_ranking, block)
+                : std::nullopt;
+  st.blocked.entries.push_back(std::move(block));
+  if (!next) {
+    rank_and_try(self);
+    return;
+  }
+  st.held_ranking
+    = std::make_shared<const optimizer::ranking>(std::move(*next));
+  try_candidate(self, st.held_ranking);
+}
 
 double known(double v) {
   return std::isnan(v) ? 0 : v;
@@ -64,6 +84,8 @@ placement_info placement_of(const optimizer::candidate& c,
   return p;
 }
 
+} // namespace
+
 void adopt_record(cluster_ptr self, const provision_result& r) {
   auto& st = self->state;
   st.record = r.record;
@@ -89,12 +111,16 @@ void adopt_record(cluster_ptr self, const provision_result& r) {
   }
 }
 
+namespace {
+
 void fail_launch(cluster_ptr self, const caf::error& err) {
   auto& st = self->state;
   auto info = describe(err);
   auto launches = std::move(st.launches);
   st.launches.clear();
   st.watcher = nullptr;
+  st.snap.retrying.reset();
+  st.held_ranking = nullptr;
   for (auto& l : launches)
     l.promise.deliver(err);
   bool never_up = st.snap.nodes.empty() && st.snap.launched_at_ms == 0;
@@ -129,6 +155,8 @@ void on_provisioned(cluster_ptr self, const optimizer::candidate& c,
   auto& st = self->state;
   st.provider = std::move(provider);
   adopt_record(self, r);
+  st.snap.retrying.reset();
+  st.held_ranking = nullptr;
   set_status(st, cluster_status::up);
   st.snap.phase.clear();
   st.snap.reason.clear();
@@ -168,9 +196,8 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
                   + " (clouds are priced for planning only until they are "
                     "enabled as providers)";
     progress(self, "provisioning", c.infra() + ": " + reason);
-    st.blocked.entries.push_back(
-      failover_block(c, {}, providers::failure_scope::cloud, "no provider"));
-    rank_and_try(self);
+    fail_over(self, failover_block(c, {}, providers::failure_scope::cloud,
+                                   "no provider"));
     return;
   }
   ++st.snap.attempts;
@@ -211,7 +238,6 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
             progress(self, "provisioning",
                      failover_line(s2.snap.placement.infra(), c.instance_type,
                                    info.message, block.scope));
-            s2.blocked.entries.push_back(std::move(block));
             // Recorded with whatever comes next (the next attempt's intent,
             // or the launch's failure): the attempt left nothing behind
             // (providers roll back), so a crash before then loses only
@@ -223,7 +249,7 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
                               .add("infra", s2.snap.placement.infra())
                               .add("reason", info.message)
                               .bytes()));
-            rank_and_try(self);
+            fail_over(self, std::move(block));
           });
     },
     [=](const caf::error& err) { fail_launch(self, err); });
@@ -241,6 +267,7 @@ void rank_and_try(cluster_ptr self) {
     .then(
       [=](ranking_ptr ranking) {
         auto& s = self->state;
+        s.held_ranking = ranking;
         if (first) {
           protocol::plan_reply plan;
           plan.tasks.push_back(to_task_plan(
@@ -262,13 +289,14 @@ void rank_and_try(cluster_ptr self) {
                        + std::to_string(wait.count()) + " s");
             s.blocked = {};
             // The deadline is in the log, so watchers (and the user) see
-            // when the next round starts. It is not resumed after a skyd
-            // restart: the launch's task is not persisted (the cluster is
-            // then INIT, "launch it again").
+            // when the next round starts, and in the snapshot, so that a
+            // skyd restart resumes the launch then (resume_launch).
             auto at
               = s.svc.now_ms()
                 + std::chrono::duration_cast<std::chrono::milliseconds>(wait)
                     .count();
+            if (s.snap.retrying)
+              s.snap.retrying->retry_at_ms = at;
             persist(self,
                     {cluster_event(s, "cluster.retry_scheduled",
                                    map_writer{2}
@@ -302,7 +330,14 @@ void begin_provisioning(cluster_ptr self) {
   set_status(st, cluster_status::init);
   st.snap.phase = "provisioning";
   st.snap.reason.clear();
-  const auto& task = st.launches.front().order.task;
+  const auto& order = st.launches.front().order;
+  if (order.retry_until_up)
+    st.snap.retrying
+      = retrying_launch{task::encode_task(order.task), order.run_setup,
+                        order.autostop, order.task_id, 0};
+  else
+    st.snap.retrying.reset();
+  const auto& task = order.task;
   auto fields = map_writer{2}
                   .add("task", task.name.value_or(""))
                   .add("num_nodes", task.num_nodes.value_or(1))
@@ -314,7 +349,8 @@ void begin_provisioning(cluster_ptr self) {
     [=](const caf::error& err) { fail_launch(self, err); });
 }
 
-// Launches waiting for the cluster to be UP: check each fits, then submit.
+} // namespace
+
 void process_launches(cluster_ptr self) {
   auto& st = self->state;
   auto launches = std::move(st.launches);
@@ -334,12 +370,16 @@ void process_launches(cluster_ptr self) {
   }
 }
 
+namespace {
+
 // An INIT cluster that was UP and still has nodes (a node was preempted or
 // lost): it relaunches where it is.
 bool restarts_in_place(const cluster_state& st) {
   return status_of(st) == cluster_status::init && !st.snap.nodes.empty()
          && st.snap.launched_at_ms != 0 && !st.snap.placement.provider.empty();
 }
+
+} // namespace
 
 std::shared_ptr<providers::provider> provider_of(cluster_ptr self) {
   auto& st = self->state;
@@ -348,7 +388,6 @@ std::shared_ptr<providers::provider> provider_of(cluster_ptr self) {
   return st.provider;
 }
 
-// Runs a provider operation for the cluster on the worker pool.
 void provider_op(cluster_ptr self,
                  std::function<result<void>(providers::provider&)> op,
                  std::function<void(result<void>)> then) {
@@ -374,9 +413,9 @@ void provider_op(cluster_ptr self,
     });
 }
 
-} // namespace
-
 void retry_launch(cluster_ptr self) {
+  if (self->state.snap.retrying)
+    self->state.snap.retrying->retry_at_ms = 0;
   rank_and_try(self);
 }
 
@@ -631,82 +670,6 @@ void do_down(cluster_ptr self, caf::response_promise promise,
       });
     },
     [=](const caf::error& err) { finish_op(self, err); });
-}
-
-void restore_cluster(cluster_ptr self) {
-  auto& st = self->state;
-  auto provider = provider_of(self);
-  // Finished jobs keep only their summary; pending ones re-enter the queue
-  // in submission order.
-  for (const auto& [id, job] : st.jobs)
-    if (job.status == "PENDING")
-      st.pending.push_back(id);
-  if (!provider) {
-    set_status(st, cluster_status::init);
-    st.snap.reason = "provider '" + st.snap.placement.provider
-                     + "' is not configured in this skyd";
-    return;
-  }
-  auto phase = st.snap.phase;
-  if (phase == "stopping") {
-    st.snap.phase.clear();
-    do_stop(self, caf::response_promise{}, "resuming a stop after a restart");
-    return;
-  }
-  if (phase == "terminating") {
-    st.snap.phase.clear();
-    do_down(self, caf::response_promise{},
-            "resuming a teardown after a "
-            "restart");
-    return;
-  }
-  auto status = status_of(st);
-  if (phase.empty() && status != cluster_status::up
-      && status != cluster_status::autostopping)
-    return; // STOPPED or INIT: nothing runs
-  auto name = st.snap.name;
-  run_blocking<providers::cluster_record>(
-    self, st.svc.pool,
-    [provider, name] { return provider->query_instances(name); },
-    [=](result<providers::cluster_record> r) {
-      auto& s = self->state;
-      bool running
-        = r && !r->instances.empty()
-          && std::all_of(r->instances.begin(), r->instances.end(),
-                         [](const providers::instance_info& i) {
-                           return i.state == providers::instance_state::running;
-                         });
-      if (running) {
-        // The instances are there: the cluster is (still or again) UP.
-        provision_result pr;
-        pr.record = std::make_shared<const providers::cluster_record>(*r);
-        adopt_record(self, pr);
-        bool changed
-          = !s.snap.phase.empty() || status_of(s) != cluster_status::up;
-        s.snap.phase.clear();
-        set_status(s, cluster_status::up);
-        auto resume = [=] {
-          reattach_jobs(self);
-          schedule(self);
-          check_autostop(self);
-        };
-        if (changed)
-          persist(self, {cluster_event(s, "cluster.up")}, resume);
-        else
-          resume();
-        return;
-      }
-      // An interrupted provisioning or start, or instances that vanished:
-      // the cluster needs a new launch; never leave anything half-made.
-      auto why = !s.snap.phase.empty() ? "skyd restarted while " + s.snap.phase
-                                       : std::string{"its instances are gone"};
-      s.snap.phase.clear();
-      set_status(s, cluster_status::init);
-      s.snap.reason = why + "; launch it again";
-      end_all_jobs(self, "the cluster's instances are gone", [=] {
-        persist(self, {cluster_event(self->state, "cluster.lost")}, [] {});
-      });
-    });
 }
 
 } // namespace sky::actors::cluster_detail

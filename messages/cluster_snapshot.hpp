@@ -27,6 +27,22 @@ struct node_entry {
   MSGPACK_DEFINE_MAP(rank, instance_id, ip)
 };
 
+/// A `launch --retry-until-up` that has not reached UP yet. Kept in the
+/// snapshot so that a skyd restart resumes its rounds instead of dropping
+/// an acknowledged launch: the task is needed to rank places again and to
+/// submit the job once the cluster is UP.
+struct retrying_launch {
+  /// The task, msgpack-encoded (task::encode_task), secrets included.
+  std::string task;
+  bool run_setup = true;
+  std::optional<autostop_info> autostop;
+  std::string task_id;
+  /// When the next round starts (Unix ms); 0 while a round is in flight.
+  int64_t retry_at_ms = 0;
+
+  MSGPACK_DEFINE_MAP(task, run_setup, autostop, task_id, retry_at_ms)
+};
+
 struct cluster_snapshot {
   std::string name;
   /// to_string(cluster_status).
@@ -46,10 +62,12 @@ struct cluster_snapshot {
   uint32_t attempts = 0;
   /// Why the cluster is INIT, when it is.
   std::string reason;
+  /// Set while a --retry-until-up launch is provisioning.
+  std::optional<retrying_launch> retrying;
 
   MSGPACK_DEFINE_MAP(name, status, phase, placement, nodes, autostop,
                      idle_since_ms, launched_at_ms, next_job_id, attempts,
-                     reason)
+                     reason, retrying)
 };
 
 /// A running process of a job on one node.
