@@ -55,6 +55,28 @@ caf::actor find_stream(self_ptr self, const std::string& peer,
   return i == self->state.streams.end() ? caf::actor{} : i->second;
 }
 
+// Counts the durable snapshots under each prefix of `prefixes`, in order,
+// then calls `done` with the counts.
+void count_snapshots(self_ptr self, std::vector<std::string> prefixes,
+                     std::vector<uint64_t> counts,
+                     std::function<void(std::vector<uint64_t>)> done,
+                     std::function<void(const caf::error&)> failed) {
+  if (counts.size() == prefixes.size()) {
+    done(std::move(counts));
+    return;
+  }
+  auto prefix = prefixes[counts.size()];
+  self
+    ->request(self->state.deps.log, std::chrono::seconds(10), snapshots_atom_v,
+              prefix)
+    .then(
+      [=](const snapshot_list& snaps) mutable {
+        counts.push_back(snaps.size());
+        count_snapshots(self, prefixes, std::move(counts), done, failed);
+      },
+      [=](caf::error& err) { failed(err); });
+}
+
 void daemon_status(self_ptr self, const reply_target& target) {
   self
     ->request(self->state.deps.log, std::chrono::seconds(10), read_atom_v,
@@ -71,7 +93,15 @@ void daemon_status(self_ptr self, const reply_target& target) {
         st.first_seq = page.first_seq;
         st.last_seq = page.last_seq;
         st.rss_bytes = rss_bytes();
-        target.ok(self, protocol::encode(st));
+        count_snapshots(
+          self, {"cluster.", "job.", "managed_job."}, {},
+          [=](std::vector<uint64_t> counts) mutable {
+            st.clusters = counts[0];
+            st.jobs = counts[1];
+            st.managed_jobs = counts[2];
+            target.ok(self, protocol::encode(st));
+          },
+          [=](const caf::error& err) { target.fail(self, err); });
       },
       [=](caf::error& err) { target.fail(self, err); });
 }

@@ -83,7 +83,51 @@ result<event_page> read_page(self_ptr self, uint64_t from, uint32_t max) {
   return page;
 }
 
+// Deletes the events the retention policy lets go. Snapshots stay, so
+// current state is whole; subscribers asking for trimmed history are told
+// (actors/event_stream).
+void apply_retention(self_ptr self) {
+  auto& st = self->state;
+  const auto& policy = st.settings.retention;
+  if (!policy.enabled() || !st.settings.now_ms)
+    return;
+  auto& log = *st.log;
+  auto keep = storage::first_to_keep(
+    policy, log.first_seq(), log.last_seq(), st.settings.now_ms(),
+    [&log](uint64_t seq) -> std::optional<int64_t> {
+      auto one = log.read(seq, 1);
+      if (!one || one->empty() || one->front().seq != seq)
+        return std::nullopt;
+      return one->front().time_ms;
+    });
+  if (keep <= log.first_seq())
+    return;
+  auto removed = log.trim_before(keep);
+  if (!removed) {
+    logger("events")->warn("retention: trimming events before {} failed: {}",
+                           keep, describe(removed.error()).message);
+    return;
+  }
+  st.events_trimmed += *removed;
+  logger("events")->info(
+    "retention: removed {} old events; the log now holds {}..{}", *removed,
+    log.first_seq(), log.last_seq());
+}
+
 } // namespace
+
+event_log_actor::behavior_type
+retaining_event_log(self_ptr self, std::shared_ptr<storage::event_log> log,
+                    event_log_settings settings) {
+  self->state.settings = std::move(settings);
+  auto behavior = event_log(self, std::move(log));
+  if (self->state.settings.retention.enabled()) {
+    apply_retention(self);
+    self->delayed_send(self, self->state.settings.retention_interval,
+                       tick_atom_v);
+  }
+  return behavior;
+}
 
 event_log_actor::behavior_type
 event_log(self_ptr self, std::shared_ptr<storage::event_log> log) {
@@ -163,6 +207,12 @@ event_log(self_ptr self, std::shared_ptr<storage::event_log> log) {
       while (!self->state.queued.empty())
         commit_queued(self);
       return self->state.log->last_seq();
+    },
+    [=](tick_atom) {
+      apply_retention(self);
+      if (self->state.settings.retention.enabled())
+        self->delayed_send(self, self->state.settings.retention_interval,
+                           tick_atom_v);
     },
   };
 }

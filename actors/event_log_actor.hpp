@@ -9,6 +9,8 @@
 // In skyd it runs detached (its own thread) because RocksDB calls block;
 // tests run it on CAF's deterministic scheduler over the in-memory log.
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +21,7 @@
 
 #include "messages/caf/type_ids.hpp"
 #include "storage/event_log.hpp"
+#include "storage/retention.hpp"
 
 namespace sky::actors {
 
@@ -38,7 +41,18 @@ using event_log_actor = caf::typed_actor<
   // Commits everything queued now; answers with the last seq.
   caf::replies_to<drain_atom>::with<uint64_t>,
   // Internal: commit the queued appends.
-  caf::reacts_to<flush_atom>>;
+  caf::reacts_to<flush_atom>,
+  // Applies the retention policy now (also runs on its own timer).
+  caf::reacts_to<tick_atom>>;
+
+/// Retention of old events (config events.keep_events, events.keep_days).
+struct event_log_settings {
+  storage::retention_policy retention;
+  /// How often retention is applied.
+  std::chrono::milliseconds retention_interval = std::chrono::minutes(10);
+  /// The clock event ages are measured against (Unix ms).
+  std::function<int64_t()> now_ms;
+};
 
 struct event_log_state {
   static inline const char* name = "event_log";
@@ -56,14 +70,24 @@ struct event_log_state {
   /// Counters for `daemon status` and benchmarks.
   uint64_t groups_committed = 0;
   uint64_t events_committed = 0;
+  event_log_settings settings;
+  uint64_t events_trimmed = 0;
 };
 
 /// Upper bound of drafts in one group commit, so one flush never stalls the
 /// log for long.
 constexpr size_t max_group_events = 8192;
 
+/// Keeps every event (no retention).
 event_log_actor::behavior_type
 event_log(event_log_actor::stateful_pointer<event_log_state> self,
           std::shared_ptr<storage::event_log> log);
+
+/// Trims events the retention policy lets go, at start and then every
+/// retention_interval.
+event_log_actor::behavior_type
+retaining_event_log(event_log_actor::stateful_pointer<event_log_state> self,
+                    std::shared_ptr<storage::event_log> log,
+                    event_log_settings settings);
 
 } // namespace sky::actors

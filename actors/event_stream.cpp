@@ -37,6 +37,21 @@ void fail(self_ptr self, const caf::error& err) {
 void on_page(self_ptr self, event_page& page) {
   auto& st = self->state;
   st.reading = false;
+  if (st.cursor > 0 && page.first_seq > st.cursor + 1) {
+    // Retention removed events this stream still owes: say so instead of
+    // skipping them silently (a subscriber counts on having every event).
+    auto oldest = std::to_string(page.first_seq);
+    fail(self, make_error(errc::not_found,
+                          "events " + std::to_string(st.cursor + 1) + ".."
+                            + std::to_string(page.first_seq - 1)
+                            + " were removed by retention (events.keep_events, "
+                              "events.keep_days); the oldest kept is "
+                            + oldest,
+                          "resume from there, accepting the gap: skyctl events "
+                          "--since "
+                            + std::to_string(page.first_seq - 1)));
+    return;
+  }
   std::vector<event> matched;
   for (auto& ev : page.events) {
     if (ev.seq <= st.cursor)

@@ -173,7 +173,11 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
                               std::shared_ptr<storage::event_log> storage) {
   auto& st = self->state;
   st.settings = std::move(settings);
-  st.log = self->spawn<caf::detached>(event_log, std::move(storage));
+  event_log_settings log_settings;
+  log_settings.retention = st.settings.event_retention;
+  log_settings.now_ms = &system_now_ms;
+  st.log = self->spawn<caf::detached>(retaining_event_log, std::move(storage),
+                                      std::move(log_settings));
   st.pool = self->spawn(worker_pool, st.settings.io_workers);
   // Detached: reading free capacity touches the disk.
   st.planner = self->spawn<caf::detached>(planner, st.settings.planner);

@@ -44,6 +44,8 @@ struct root_settings {
   size_t io_workers = 8;
   /// Managed jobs launching at once (jobs.max_concurrent_launches).
   uint32_t max_concurrent_launches = 16;
+  /// Which old events the event log removes (events.keep_*).
+  storage::retention_policy event_retention;
   /// Launch rounds and waits of managed jobs without capacity (jobs.*).
   optimizer::managed_job_limits managed_job_limits;
   /// Called once: "" when skyd serves requests, else why it cannot.

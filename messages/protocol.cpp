@@ -99,7 +99,7 @@ result<uint64_t> decode_cancel_notice(std::string_view body) {
 }
 
 std::string encode(const daemon_status& st) {
-  return map_writer{8}
+  return map_writer{11}
     .add("version", st.version)
     .add("pid", st.pid)
     .add("home", st.home)
@@ -108,6 +108,9 @@ std::string encode(const daemon_status& st) {
     .add("first_seq", st.first_seq)
     .add("last_seq", st.last_seq)
     .add("rss_bytes", st.rss_bytes)
+    .add("clusters", st.clusters)
+    .add("jobs", st.jobs)
+    .add("managed_jobs", st.managed_jobs)
     .bytes();
 }
 
@@ -131,6 +134,12 @@ result<daemon_status> decode_daemon_status(std::string_view body) {
   if (auto err = read_into(st.last_seq, r->u64("last_seq", 0)))
     return err;
   if (auto err = read_into(st.rss_bytes, r->i64("rss_bytes", 0)))
+    return err;
+  if (auto err = read_into(st.clusters, r->u64("clusters", 0)))
+    return err;
+  if (auto err = read_into(st.jobs, r->u64("jobs", 0)))
+    return err;
+  if (auto err = read_into(st.managed_jobs, r->u64("managed_jobs", 0)))
     return err;
   return st;
 }

@@ -67,6 +67,10 @@ struct daemon_status {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   int64_t rss_bytes = 0;
+  /// Entities with a durable snapshot: what a restart brings back.
+  uint64_t clusters = 0;
+  uint64_t jobs = 0;
+  uint64_t managed_jobs = 0;
 };
 
 std::string encode(const daemon_status& st);

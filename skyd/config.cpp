@@ -224,6 +224,29 @@ const std::map<std::string, key_info>& registry() {
       [](config& c, const YAML::Node& n) -> std::string {
         return seconds_as_ms(n, c.jobs_max_retry_gap_ms);
       }}},
+    {"events.keep_events",
+     {"keep at most this many of the newest events; older history is "
+      "removed, current state stays (default 0: no count limit)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        uint64_t v = 0;
+        if (!scalar_as(n, v))
+          return "must be a whole number of events (0 for no limit), e.g. "
+                 "1000000";
+        c.events_keep = v;
+        return {};
+      }}},
+    {"events.keep_days",
+     {"remove events older than this many days; current state stays "
+      "(default 90; 0 keeps all)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        double days = 0;
+        if (!scalar_as(n, days) || !(days >= 0) || days > 36500)
+          return "must be a number of days between 0 (keep all) and 36500, "
+                 "e.g. 90 or 0.5";
+        c.events_keep_ms
+          = static_cast<int64_t>(std::llround(days * 86'400'000));
+        return {};
+      }}},
     {"events.sync",
      {"sync the event log to disk on every commit (default true; false "
       "only for throwaway test daemons)",

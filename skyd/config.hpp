@@ -26,6 +26,10 @@ struct config {
   /// Sync the event log's WAL on every group commit. Turning it off trades
   /// durability of the last few milliseconds for speed; only for tests.
   bool events_sync = true;
+  /// Retention of old events: the newest N (0 = no count limit) and those
+  /// younger than the age (0 = no age limit). Snapshots are never trimmed.
+  uint64_t events_keep = 0;
+  int64_t events_keep_ms = int64_t{90} * 24 * 3600 * 1000;
   /// SkyPilot-format price catalogs (`<dir>/<cloud>/vms.csv`); empty = the
   /// small catalog shipped with skyd.
   std::string catalogs_dir;

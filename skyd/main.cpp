@@ -271,6 +271,8 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
     rs.infra.providers.push_back(name);
   rs.io_workers = cfg.io_workers;
   rs.max_concurrent_launches = cfg.jobs_max_concurrent_launches;
+  rs.event_retention.max_events = cfg.events_keep;
+  rs.event_retention.max_age_ms = cfg.events_keep_ms;
   rs.managed_job_limits.max_rounds_first_launch = cfg.jobs_launch_rounds;
   rs.managed_job_limits.max_rounds_relaunch = cfg.jobs_relaunch_rounds;
   rs.managed_job_limits.retry_gap_ms = cfg.jobs_retry_gap_ms;

@@ -81,6 +81,8 @@ void status(cli_context& ctx, const output_option& out) {
             << "  started:    " << format_time_ms(st->started_at_ms) << " ("
             << format_duration_ms(st->uptime_ms) << " ago)\n"
             << "  events:     " << st->first_seq << ".." << st->last_seq << "\n"
+            << "  state:      " << st->clusters << " clusters, " << st->jobs
+            << " jobs, " << st->managed_jobs << " managed jobs\n"
             << "  memory:     " << st->rss_bytes / (1024 * 1024) << " MiB\n"
             << "  log:        " << home.log_file().string() << "\n";
 }

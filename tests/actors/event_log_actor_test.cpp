@@ -138,3 +138,40 @@ TEST_CASE("drain commits everything queued before answering") {
   CHECK(drained == 1);
   CHECK(storage->last_seq() == 1);
 }
+
+TEST_CASE("retention trims old events at start and on each tick; snapshots "
+          "stay") {
+  testing::deterministic_system ds;
+  auto storage = std::make_shared<storage::memory_event_log>();
+  std::vector<event_draft> drafts;
+  for (int i = 0; i < 10; ++i) {
+    auto d = draft("cluster.c");
+    d.snapshot = snapshot_op::put;
+    d.snapshot_value = "state " + std::to_string(i);
+    drafts.push_back(std::move(d));
+  }
+  REQUIRE(storage->append(std::move(drafts)));
+  event_log_settings settings;
+  settings.retention.max_events = 4;
+  settings.now_ms = [] { return int64_t{0}; };
+  auto log = ds.sys.spawn(retaining_event_log, storage, settings);
+  ds.run();
+  CHECK(storage->first_seq() == 7); // at start: the newest 4 stay
+  caf::scoped_actor client{ds.sys};
+  for (int i = 0; i < 3; ++i)
+    client->send(log, append_atom_v, std::vector<event_draft>{draft("a")});
+  ds.run();
+  for (int i = 0; i < 3; ++i)
+    client->receive([](uint64_t) {});
+  CHECK(storage->first_seq() == 7); // appends alone do not trim
+  client->send(log, tick_atom_v);
+  ds.run();
+  CHECK(storage->first_seq() == 10);
+  CHECK(storage->last_seq() == 13);
+  auto snap = storage->load_snapshot("cluster.c");
+  REQUIRE(snap);
+  REQUIRE(*snap);
+  CHECK(**snap == "state 9");
+  caf::anon_send_exit(log, caf::exit_reason::user_shutdown);
+  ds.run();
+}

@@ -195,3 +195,23 @@ TEST_CASE(
   CHECK(info->code == errc::unavailable);
   CHECK(info->hint.find("--since 3") != std::string::npos);
 }
+
+TEST_CASE("a stream from before what retention kept fails and names the "
+          "gap") {
+  fixture f;
+  f.append(10);
+  REQUIRE(f.storage->trim_before(6));
+  f.open({2, "", false, 64});
+  auto frames = f.frames();
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].status == wire::status::error);
+  auto text = std::string{frames[0].body};
+  CHECK(text.find("events 3..5 were removed by retention")
+        != std::string::npos);
+  CHECK(text.find("--since 5") != std::string::npos);
+  // From the oldest kept on (or from the start: since 0) it streams.
+  f.open({5, "", false, 64});
+  CHECK(fixture::seqs(f.frames()) == range(6, 10));
+  f.open({0, "", false, 64});
+  CHECK(fixture::seqs(f.frames()) == range(6, 10));
+}
