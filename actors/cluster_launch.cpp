@@ -650,6 +650,13 @@ void do_down(cluster_ptr self, caf::response_promise promise,
                    map_writer{1}.add("reason", why).bytes())},
     [=] {
       end_all_jobs(self, "the cluster was torn down", [=] {
+        // A launch that never reached a provider (no `cluster.provisioning`
+        // yet) left no instance anywhere: there is nothing to terminate.
+        auto& s = self->state;
+        if (s.snap.placement.provider.empty() && s.launches.empty()) {
+          erase_all();
+          return;
+        }
         provider_op(
           self,
           [name](providers::provider& p) {

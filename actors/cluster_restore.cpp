@@ -150,6 +150,19 @@ void restore_cluster(cluster_ptr self) {
     resume_launch(self);
     return;
   }
+  if (st.snap.phase == "provisioning" && st.snap.placement.provider.empty()) {
+    // skyd died between `cluster.launch_requested` and the first attempt's
+    // `cluster.provisioning` (written before any provider is asked): no
+    // provider holds anything of it, and the client that asked went away
+    // with the old skyd. INIT with a reason, like any launch a restart
+    // interrupted; `down` removes it (there is nothing to terminate).
+    st.snap.phase.clear();
+    set_status(st, cluster_status::init);
+    st.snap.reason = "skyd restarted before the launch reached any infra; "
+                     "launch it again";
+    persist(self, {cluster_event(st, "cluster.lost")}, [] {});
+    return;
+  }
   auto provider = provider_of(self);
   if (!provider) {
     set_status(st, cluster_status::init);

@@ -7,6 +7,8 @@
 #include "actors/worker_pool.hpp"
 #include "deterministic.hpp"
 #include "fake_provider.hpp"
+#include "messages/cluster_snapshot.hpp"
+#include "messages/msgpack_util.hpp"
 #include "messages/task/parse_task.hpp"
 #include "storage/memory_event_log.hpp"
 
@@ -350,6 +352,44 @@ TEST_CASE("a restarted registry restores clusters and re-attaches jobs") {
   CHECK(q[1].status == "SUCCEEDED");
   CHECK(q[0].status == "RUNNING"); // the pending job started afterwards
   CHECK(f.local->processes.size() == 2);
+}
+
+TEST_CASE("a launch killed before its first attempt restarts as INIT and "
+          "can be torn down") {
+  // Found by the crash harness (tests/crash): skyd died between
+  // cluster.launch_requested and the first cluster.provisioning, so the
+  // snapshot names no provider; the restored cluster stayed INIT ("provider
+  // '' is not configured") and every `down` failed.
+  fixture f;
+  cluster_snapshot snap;
+  snap.name = "early";
+  snap.phase = "provisioning";
+  event_draft d;
+  d.entity = cluster_entity(snap.name);
+  d.kind = "cluster.launch_requested";
+  d.snapshot = snapshot_op::put;
+  d.snapshot_value = encode(snap);
+  REQUIRE(f.storage->append({d}));
+  caf::anon_send_exit(f.registry, caf::exit_reason::user_shutdown);
+  f.ds.run();
+  f.registry = f.make_registry();
+  f.ds.run();
+  auto st = f.status("early");
+  CHECK(st.status == "INIT");
+  CHECK(st.reason.find("before the launch reached any infra")
+        != std::string::npos);
+  CHECK(f.kinds("cluster.early").back() == "cluster.lost");
+  auto down = f.ask<protocol::outcomes_reply>(
+    down_atom_v, protocol::clusters_request{{"early"}, false});
+  REQUIRE(down.results.size() == 1);
+  CHECK(down.results[0].ok);
+  CHECK(
+    f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
+      .clusters.empty());
+  CHECK(f.kinds("cluster.early").back() == "cluster.terminated");
+  CHECK(f.local->calls.empty()); // no provider was asked for anything
+  CHECK(f.aws->calls.empty());
+  CHECK(f.storage->load_snapshots("cluster.")->empty());
 }
 
 TEST_CASE("reuse refuses a task that does not fit and exec needs UP") {
