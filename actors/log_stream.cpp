@@ -13,6 +13,15 @@ constexpr size_t max_read = 64 * 1024;
 
 void tick(self_ptr self);
 
+// The next read after the current wait, which then doubles (up to
+// max_idle_wait) until something is read.
+void tick_later(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.wait, tick_atom_v, ++st.tick_epoch);
+  st.wait
+    = std::min(st.wait * 2, std::max(st.opts.idle_wait, st.opts.max_idle_wait));
+}
+
 bool job_ended(const job_snapshot& snap) {
   auto s = job_status_from(snap.status);
   return s && is_terminal(*s);
@@ -100,10 +109,12 @@ void on_read(self_ptr self, read_result& r, bool job_over) {
     finish(self);
     return;
   }
-  if (any)
+  if (any) {
+    st.wait = st.opts.idle_wait;
     tick(self); // more may be waiting
-  else
-    self->delayed_send(self, st.opts.idle_wait, tick_atom_v);
+  } else {
+    tick_later(self);
+  }
 }
 
 void read_now(self_ptr self, bool job_over) {
@@ -165,7 +176,7 @@ void tick(self_ptr self) {
           if (job_ended(s.job.snapshot))
             finish(self);
           else
-            self->delayed_send(self, s.opts.idle_wait, tick_atom_v);
+            tick_later(self);
           return;
         }
         read_now(self, job_ended(s.job.snapshot));
@@ -207,9 +218,22 @@ caf::behavior log_stream(self_ptr self, reply_target target,
   st.pool = std::move(pool);
   st.opts = std::move(opts);
   st.credits = st.opts.window;
+  st.wait = st.opts.idle_wait;
   self->send(self, tick_atom_v);
   return {
     [=](tick_atom) { tick(self); },
+    [=](tick_atom, uint64_t epoch) {
+      if (epoch == self->state.tick_epoch)
+        tick(self);
+    },
+    [=](poll_atom) {
+      auto& s = self->state;
+      s.wait = s.opts.idle_wait;
+      ++s.tick_epoch; // the pending delayed tick is replaced by this one
+      if (s.reading)
+        return; // its answer schedules the next read, at the short wait
+      tick(self);
+    },
     [=](credit_atom, uint32_t n) {
       auto& s = self->state;
       bool was_blocked = s.credits == 0;

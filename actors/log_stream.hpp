@@ -27,6 +27,10 @@ struct log_stream_options {
   uint32_t window = 64;
   /// How long to wait between reads while the job runs and writes nothing.
   caf::timespan idle_wait = std::chrono::milliseconds(50);
+  /// When above idle_wait, the wait doubles after each read that found
+  /// nothing, up to this (a managed job's archiver: thousands of quiet jobs
+  /// must not be read twice a second each). Output or (poll_atom) resets it.
+  caf::timespan max_idle_wait{};
 };
 
 struct log_file_cursor {
@@ -45,6 +49,11 @@ struct log_stream_state {
   caf::actor pool;
   log_stream_options opts;
   uint32_t credits = 0;
+  /// The current wait between reads (idle_wait, doubled while idle).
+  caf::timespan wait{};
+  /// Tags the one delayed tick that counts; a poll or a reset makes the
+  /// earlier ones stale, so there is never more than one read loop.
+  uint64_t tick_epoch = 0;
   bool reading = false;
   bool done = false;
   job_log_target job;
@@ -52,7 +61,8 @@ struct log_stream_state {
 };
 
 /// Answers through `target`; accepts (credit_atom, uint32_t),
-/// (cancel_atom) and (peer_gone_atom).
+/// (cancel_atom), (peer_gone_atom) and (poll_atom): read now and go back to
+/// the shortest wait (the job changed, e.g. it ended).
 caf::behavior log_stream(caf::stateful_actor<log_stream_state>* self,
                          reply_target target, caf::actor registry,
                          caf::actor pool, log_stream_options opts);

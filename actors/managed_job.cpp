@@ -172,6 +172,22 @@ caf::behavior managed_job_actor(managed_job_ptr self, managed_job_services svc,
       stop_watching(self);
       feed(self, optimizer::mj_event::cluster_lost{reason, std::nullopt});
     },
+    [=](poll_atom) {
+      // The cluster job ended (its job.finished is durable): the archiver
+      // reads now instead of at its next (slow) poll.
+      if (self->state.archiver)
+        self->send(self->state.archiver, poll_atom_v);
+    },
+    [=](logs_atom) {
+      // `jobs logs` reads the copy: keep it as fresh as the short interval
+      // while someone reads, whatever the archiver's backoff.
+      auto& s = self->state;
+      auto now = std::chrono::steady_clock::now();
+      if (s.archiver && now - s.last_hurry >= s.svc.watch_interval) {
+        s.last_hurry = now;
+        self->send(s.archiver, poll_atom_v);
+      }
+    },
     [=](flush_atom) {
       auto retry = std::move(self->state.retry_append);
       self->state.retry_append = nullptr;

@@ -22,12 +22,16 @@
 //   (launch_atom)                  admitted: a launch slot is free
 //   (cancel_atom)               -> std::string state after the cancel
 //   (node_event_atom, provider_event)  its cluster lost a node
+//   (poll_atom)                    its cluster's job changed: look now
+//   (logs_atom)                    someone reads the job's logs: copy its
+//                                  output now (at most every watch_interval)
 //   internal: (tick_atom, epoch) delayed launch, (retry_atom, epoch)
 //   teardown retry, (done_atom, epoch, job_outcome | std::string) from the
 //   archiver.
 // It reports (job_update_atom, managed_job_row) to the registry after every
 // durable change, and quits once the job is final and its cluster gone.
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -69,8 +73,13 @@ struct managed_job_services {
   /// Unix milliseconds.
   std::function<int64_t()> now_ms;
   /// How often the archiver looks for new output and the job's end while
-  /// the job writes nothing.
+  /// the job writes nothing: watch_interval at first, doubling up to
+  /// watch_max_interval. The job's end is pushed (the registry sees its
+  /// job.finished event and pokes the archiver), so the slow reads are only
+  /// the fallback: 10,000 quiet jobs read every 500 ms would be 20,000
+  /// requests a second.
   caf::timespan watch_interval = std::chrono::milliseconds(500);
+  caf::timespan watch_max_interval = std::chrono::seconds(10);
   /// Wait before asking again for a teardown that failed.
   caf::timespan teardown_retry = std::chrono::seconds(2);
 };
@@ -102,6 +111,8 @@ struct managed_job_state {
   /// for its answer (tearing down under a provisioning could leak nodes).
   bool launching = false;
   caf::actor archiver;
+  /// When a reader of the logs last made the archiver copy at once.
+  std::chrono::steady_clock::time_point last_hurry{};
   /// The teardown in progress (retried until the cluster is gone).
   std::function<void()> after_teardown;
   std::string teardown_cluster;

@@ -37,6 +37,7 @@ void watch(managed_job_ptr self) {
   a.job_id = st.snap.cluster_job;
   a.file = attempt_file(self);
   a.poll = st.svc.watch_interval;
+  a.max_poll = st.svc.watch_max_interval;
   const auto& j = st.snap.job;
   a.header
     = "--- managed job " + std::to_string(j.id) + ", task "

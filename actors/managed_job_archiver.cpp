@@ -79,6 +79,7 @@ void start_stream(self_ptr self) {
   opts.follow = true;
   opts.window = 4;
   opts.idle_wait = st.args.poll;
+  opts.max_idle_wait = st.args.max_poll;
   reply_target target{caf::actor{self}, "managed-job-archiver", 1};
   st.stream = self->spawn<caf::linked>(log_stream, target, st.args.clusters,
                                        st.args.pool, opts);
@@ -91,6 +92,10 @@ caf::behavior log_archiver(self_ptr self, archiver_args args) {
   start_stream(self);
   return {
     [=](retry_atom) { start_stream(self); },
+    [=](poll_atom) {
+      if (self->state.stream)
+        self->send(self->state.stream, poll_atom_v);
+    },
     [=](wire_reply& r) {
       auto& s = self->state;
       if (r.status == wire::status::more) {

@@ -8,6 +8,8 @@
 // appended on the worker pool before more credit is given, so memory stays
 // bounded by one chunk.
 //
+// (poll_atom) from the supervisor makes the stream read now (the job ended).
+//
 // Reports to the supervisor, then quits:
 //   (done_atom, epoch, protocol::job_outcome)  the job ended, all copied
 //   (done_atom, epoch, std::string why)        the job or cluster is gone
@@ -35,6 +37,8 @@ struct archiver_args {
   /// the stream reads the job's output from its start again).
   std::string header;
   caf::timespan poll = std::chrono::milliseconds(500);
+  /// The read interval doubles up to this while nothing is written.
+  caf::timespan max_poll = std::chrono::milliseconds(500);
 };
 
 struct archiver_state {

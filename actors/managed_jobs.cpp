@@ -1,5 +1,8 @@
 #include "actors/managed_jobs.hpp"
 
+#include <optional>
+#include <string_view>
+
 #include <caf/exit_reason.hpp>
 
 #include "actors/logging.hpp"
@@ -19,10 +22,63 @@ mj_state state_of(const protocol::managed_job_row& r) {
     mj_state::failed_controller);
 }
 
+// What a job counts as for admission.
+enum class slot { none, pending, launching };
+
+slot slot_of(const managed_jobs_state& st, uint64_t id) {
+  if (st.admitting.count(id) > 0)
+    return slot::launching;
+  auto it = st.rows.find(id);
+  if (it == st.rows.end())
+    return slot::none;
+  auto s = state_of(it->second);
+  if (s == mj_state::pending)
+    return slot::pending;
+  if (s == mj_state::starting || s == mj_state::recovering)
+    return slot::launching;
+  return slot::none;
+}
+
+// Runs `change` (to job `id`'s row or admission), then moves the job
+// between the PENDING set and the launching count.
+template <class F>
+void reclassify(self_ptr self, uint64_t id, F change) {
+  auto& st = self->state;
+  auto before = slot_of(st, id);
+  change();
+  auto after = slot_of(st, id);
+  if (before == after)
+    return;
+  if (before == slot::pending)
+    st.pending.erase(id);
+  else if (before == slot::launching)
+    --st.launching;
+  if (after == slot::pending)
+    st.pending.insert(id);
+  else if (after == slot::launching)
+    ++st.launching;
+}
+
+void set_row(self_ptr self, protocol::managed_job_row row) {
+  auto& st = self->state;
+  auto id = row.job_id;
+  reclassify(self, id, [&] {
+    auto& cur = st.rows[id];
+    if (cur.cluster != row.cluster) {
+      auto old = st.by_cluster.find(cur.cluster);
+      if (old != st.by_cluster.end() && old->second == id)
+        st.by_cluster.erase(old);
+      if (!row.cluster.empty())
+        st.by_cluster[row.cluster] = id;
+    }
+    cur = std::move(row);
+  });
+}
+
 void spawn_supervisor(self_ptr self, managed_job_snapshot snap) {
   auto& st = self->state;
   auto id = snap.job.id;
-  st.rows[id] = row_of(snap);
+  set_row(self, row_of(snap));
   auto sup = self->spawn<caf::monitored>(managed_job_actor, st.svc,
                                          caf::actor{self}, std::move(snap));
   st.supervisors[id] = sup;
@@ -34,24 +90,50 @@ void spawn_supervisor(self_ptr self, managed_job_snapshot snap) {
 // admitted whose new state has not come back yet.
 void admit(self_ptr self) {
   auto& st = self->state;
+  // No more than the slots can be admitted: the first that many PENDING
+  // ids are all admission needs to see.
   std::vector<uint64_t> pending;
-  uint32_t launching = 0;
-  for (const auto& [id, row] : st.rows) {
-    auto s = state_of(row);
-    if (st.admitting.count(id) > 0)
-      ++launching;
-    else if (s == mj_state::pending)
-      pending.push_back(id);
-    else if (s == mj_state::starting || s == mj_state::recovering)
-      ++launching;
-  }
-  for (auto id : optimizer::admit_pending_jobs(
-         pending, launching, st.svc.max_concurrent_launches)) {
+  auto slots = std::max<uint32_t>(st.svc.max_concurrent_launches, 1);
+  for (auto it = st.pending.begin();
+       it != st.pending.end() && pending.size() < slots; ++it)
+    pending.push_back(*it);
+  for (auto id : optimizer::admit_pending_jobs(pending, st.launching, slots)) {
     auto it = st.supervisors.find(id);
     if (it == st.supervisors.end())
       continue;
-    st.admitting.insert(id);
+    reclassify(self, id, [&] { st.admitting.insert(id); });
     self->send(it->second, launch_atom_v);
+  }
+}
+
+// "job.<cluster>.<id>" -> the managed job whose cluster it is, if any.
+std::optional<uint64_t> job_of_entity(const managed_jobs_state& st,
+                                      const std::string& entity) {
+  constexpr std::string_view prefix = "job.";
+  auto dot = entity.rfind('.');
+  if (entity.rfind(prefix, 0) != 0 || dot == std::string::npos
+      || dot <= prefix.size())
+    return std::nullopt;
+  auto it
+    = st.by_cluster.find(entity.substr(prefix.size(), dot - prefix.size()));
+  if (it == st.by_cluster.end())
+    return std::nullopt;
+  return it->second;
+}
+
+// A job on a managed job's cluster ended: its supervisor's archiver reads
+// now, so the job's end is seen at once rather than at the next slow poll.
+void on_committed(self_ptr self, const event_batch& batch) {
+  auto& st = self->state;
+  for (const auto& e : *batch) {
+    if (e.kind != "job.finished")
+      continue;
+    auto id = job_of_entity(st, e.entity);
+    if (!id)
+      continue;
+    auto sup = st.supervisors.find(*id);
+    if (sup != st.supervisors.end())
+      self->send(sup->second, poll_atom_v);
   }
 }
 
@@ -72,7 +154,7 @@ void load(self_ptr self, caf::response_promise promise) {
           }
           st.next_id = std::max(st.next_id, snap->job.id + 1);
           if (optimizer::is_terminal(snap->job.state) && !snap->cluster_left) {
-            st.rows[snap->job.id] = row_of(*snap);
+            set_row(self, row_of(*snap));
             continue;
           }
           ++live;
@@ -228,6 +310,17 @@ void cancel(self_ptr self, const protocol::jobs_cancel_request& req,
 
 caf::behavior managed_jobs(self_ptr self, managed_job_services svc) {
   self->state.svc = std::move(svc);
+  // Live events only: job.finished of the jobs' clusters (on_committed).
+  self
+    ->request(self->state.svc.log, caf::infinite, subscribe_atom_v,
+              caf::actor{self}, uint64_t{0}, uint32_t{0})
+    .then([](event_page&) {},
+          [](caf::error& err) {
+            logger("managed_jobs")
+              ->warn("cannot follow the event log ({}); job ends are seen "
+                     "by polling only",
+                     describe(err).message);
+          });
   self->set_exit_handler([=](caf::exit_msg& em) {
     for (auto& [id, sup] : self->state.supervisors)
       self->send_exit(sup, em.reason);
@@ -239,7 +332,7 @@ caf::behavior managed_jobs(self_ptr self, managed_job_services svc) {
       if (it->second.address() == dm.source) {
         auto id = it->first;
         st.supervisors.erase(it);
-        st.admitting.erase(id);
+        reclassify(self, id, [&] { st.admitting.erase(id); });
         auto row = st.rows.find(id);
         if (row != st.rows.end()
             && !optimizer::is_terminal(state_of(row->second))) {
@@ -289,24 +382,36 @@ caf::behavior managed_jobs(self_ptr self, managed_job_services svc) {
                           "managed job " + std::to_string(id)
                             + " does not exist",
                           "see skyctl jobs queue");
+      // A reader of its logs (managed_log_stream asks here on each read):
+      // the supervisor copies the output at once.
+      if (!optimizer::is_terminal(state_of(it->second)))
+        if (auto sup = self->state.supervisors.find(it->first);
+            sup != self->state.supervisors.end())
+          self->send(sup->second, logs_atom_v);
       return it->second;
     },
     [=](job_update_atom, protocol::managed_job_row& row) {
       auto& st = self->state;
-      if (state_of(row) != mj_state::pending)
-        st.admitting.erase(row.job_id);
-      st.rows[row.job_id] = std::move(row);
+      auto id = row.job_id;
+      reclassify(self, id, [&] {
+        if (state_of(row) != mj_state::pending)
+          st.admitting.erase(id);
+      });
+      set_row(self, std::move(row));
       admit(self);
     },
     [=](node_event_atom, providers::provider_event& ev) {
-      // Only the job whose cluster it is cares; a linear scan is fine for
-      // events this rare.
-      for (const auto& [id, row] : self->state.rows)
-        if (row.cluster == ev.cluster) {
-          auto it = self->state.supervisors.find(id);
-          if (it != self->state.supervisors.end())
-            self->send(it->second, node_event_atom_v, ev);
-        }
+      // Only the job whose cluster it is cares.
+      auto& st = self->state;
+      auto job = st.by_cluster.find(ev.cluster);
+      if (job == st.by_cluster.end())
+        return;
+      auto it = st.supervisors.find(job->second);
+      if (it != st.supervisors.end())
+        self->send(it->second, node_event_atom_v, ev);
+    },
+    [=](committed_atom, const event_batch& batch) {
+      on_committed(self, batch);
     },
   };
 }

@@ -11,12 +11,21 @@
 //   (launch_atom, jobs_launch_request)    -> managed_job_row (durable)
 //   (queue_atom, jobs_queue_request)      -> jobs_queue_reply
 //   (cancel_atom, jobs_cancel_request)    -> jobs_cancel_reply
-//   (logs_atom, uint64_t id | 0 latest)   -> managed_job_row
+//   (logs_atom, uint64_t id | 0 latest)   -> managed_job_row (and the
+//                                         job's archiver copies at once)
 //   (job_update_atom, managed_job_row)    from its supervisors
 //   (node_event_atom, provider_event)     from a provider's event sink
+//   (committed_atom, event_batch)         every event (it subscribes): a
+//                                         job.finished on a job's cluster
+//                                         pokes its supervisor
+//
+// Admission and event routing must stay cheap with 10,000 jobs: the
+// launching count, the PENDING ids and the cluster -> job index are kept up
+// to date on every row change instead of being rebuilt from the rows.
 
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -36,6 +45,12 @@ struct managed_jobs_state {
   /// Jobs told they are admitted whose STARTING has not come back yet
   /// (they hold a launch slot already).
   std::set<uint64_t> admitting;
+  /// PENDING jobs not being admitted, in submission (id) order.
+  std::set<uint64_t> pending;
+  /// Jobs holding a launch slot: STARTING, RECOVERING, or admitting.
+  uint32_t launching = 0;
+  /// The current cluster of every job that has one.
+  std::unordered_map<std::string, uint64_t> by_cluster;
   uint64_t next_id = 1;
   bool loaded = false;
 };

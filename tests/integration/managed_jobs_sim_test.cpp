@@ -107,14 +107,15 @@ run: |
   auto setting_up = wait_running(home, id, in_setup);
   REQUIRE(wait_for_log(home, id, "first setup\n"));
   preempt(home, setting_up);
-  auto recovering = wait_for(
-    home, id, [](const json& j) { return j["status"] == "RECOVERING"; }, 20s);
-  INFO(recovering.dump());
-  CHECK(recovering["status"] == "RECOVERING");
   auto j = wait_final(home, id);
   INFO(j.dump());
   CHECK(j["status"] == "SUCCEEDED");
   CHECK(j["recoveries"] == 1);
+  // It went through RECOVERING, too briefly to catch by polling `jobs
+  // queue` (the relaunch and the short second attempt take well under a
+  // second, and the job's end is pushed): the recorded events say so.
+  auto ev = home.skyctl({"events", "--topic", "managed_job.", "-o", "json"});
+  CHECK(ev.out.find("\"RECOVERING\"") != std::string::npos);
   // Setup ran on both clusters; run only on the second.
   CHECK(read_text(setups) == "setup\nsetup\n");
   CHECK(read_text(runs) == "run\n");

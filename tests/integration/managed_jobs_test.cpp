@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +59,36 @@ run: |
   auto table = home.skyctl({"jobs", "queue"});
   CHECK(table.out.find("SUCCEEDED") != std::string::npos);
   CHECK(table.out.find("#RECOVERIES") != std::string::npos);
+}
+
+TEST_CASE("the end of a quiet managed job is pushed, not left to the "
+          "archiver's backed-off reads") {
+  skyd_home home;
+  // Quiet for 8 s: by then the archiver reads 8 s apart (0.5 s, doubling
+  // while nothing is written), so only the push on the cluster job's
+  // job.finished sees the end within a few seconds.
+  auto id = launch_detached(home, {"-n", "quiet", "--", "sleep 8; echo done"});
+  auto j = wait_final(home, id);
+  INFO(j.dump());
+  REQUIRE(j["status"] == "SUCCEEDED");
+  auto events = home.skyctl({"events", "-o", "json"});
+  REQUIRE(events.exit_code == 0);
+  int64_t finished = 0, succeeded = 0;
+  std::istringstream lines{events.out};
+  for (std::string line; std::getline(lines, line);) {
+    auto e = json::parse(line);
+    if (e["entity"] == "job.quiet-" + std::to_string(id) + ".1"
+        && e["kind"] == "job.finished")
+      finished = e["time"];
+    if (e["kind"] == "managed_job.succeeded")
+      succeeded = e["time"];
+  }
+  REQUIRE(finished > 0);
+  REQUIRE(succeeded > 0);
+  // Generous for a loaded machine; without the push it is about 7 s.
+  CHECK(succeeded - finished < 4000);
+  auto logs = home.skyctl({"jobs", "logs", std::to_string(id), "--no-follow"});
+  CHECK(logs.out.find("done\n") != std::string::npos);
 }
 
 TEST_CASE("user-code failures spend max_restarts_on_errors, then FAILED") {
