@@ -70,6 +70,7 @@ void load(self_ptr self, caf::response_promise promise) {
                 ->info("restored {} clusters and {} jobs", restores.size(),
                        jobs.size());
               promise.deliver(true);
+              reconcile_providers(self);
             },
             [=](caf::error& err) mutable { promise.deliver(err); });
       },
@@ -164,6 +165,7 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       load(self, promise);
       return promise;
     },
+    [=](reconcile_atom) { return self->state.reconciled; },
     [=](new_name_atom) {
       auto& st = self->state;
       std::string name;

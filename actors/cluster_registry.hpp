@@ -18,6 +18,7 @@
 //   (down_atom, std::string)                     from a cluster torn down
 //   (node_event_atom, provider_event)            from a provider's event sink
 //   (summary_atom, cluster_summary)              from a cluster that changed
+//   (reconcile_atom)                             -> reconcile_report
 
 #include <map>
 #include <string>
@@ -35,6 +36,27 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::queue_reply)
 
 namespace sky::actors {
 
+/// What the start-up reconciliation with the providers found
+/// (cluster_reconcile.cpp), for `daemon status`.
+struct reconcile_report {
+  /// When it finished (Unix ms); 0 while it runs.
+  int64_t finished_at_ms = 0;
+  uint32_t providers = 0;
+  /// Clusters the providers hold, and those no cluster of skyd owns
+  /// (terminated).
+  uint32_t provider_clusters = 0;
+  std::vector<std::string> orphans;
+  /// Providers that could not be listed, and orphans that could not be
+  /// terminated: "<provider>: <why>".
+  std::vector<std::string> problems;
+};
+
+} // namespace sky::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::actors::reconcile_report)
+
+namespace sky::actors {
+
 struct registry_state {
   static inline const char* name = "cluster_registry";
 
@@ -44,10 +66,16 @@ struct registry_state {
   /// `status` asks only the clusters missing here.
   std::map<std::string, cluster_summary> summaries;
   bool loaded = false;
+  reconcile_report reconciled;
 };
 
 caf::behavior cluster_registry(caf::stateful_actor<registry_state>* self,
                                cluster_services svc);
+
+/// After the clusters are restored: lists every provider's clusters and
+/// terminates those no cluster of skyd owns, then records the result
+/// (`daemon.reconciled`, when it terminated or failed anything). Runs in the background: skyd serves meanwhile.
+void reconcile_providers(caf::stateful_actor<registry_state>* self);
 
 /// A cluster name for launches that give none: "sky-1a2b-<user>".
 std::string generated_cluster_name(uint64_t entropy);

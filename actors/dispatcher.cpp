@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "actors/cluster_registry.hpp"
 #include "actors/event_stream.hpp"
 #include "actors/logging.hpp"
 #include "actors/replies.hpp"
@@ -77,6 +78,33 @@ void count_snapshots(self_ptr self, std::vector<std::string> prefixes,
       [=](caf::error& err) { failed(err); });
 }
 
+// Adds what the start-up reconciliation found, then answers.
+void add_reconcile_report(self_ptr self, const reply_target& target,
+                          protocol::daemon_status st) {
+  if (!self->state.deps.registry) {
+    target.ok(self, protocol::encode(st));
+    return;
+  }
+  self
+    ->request(self->state.deps.registry, std::chrono::seconds(10),
+              reconcile_atom_v)
+    .then(
+      [=](const reconcile_report& r) mutable {
+        auto join = [](const std::vector<std::string>& items) {
+          std::string out;
+          for (const auto& i : items)
+            out += (out.empty() ? "" : "; ") + i;
+          return out;
+        };
+        st.reconciled_at_ms = r.finished_at_ms;
+        st.provider_clusters = r.provider_clusters;
+        st.orphans = join(r.orphans);
+        st.reconcile_problems = join(r.problems);
+        target.ok(self, protocol::encode(st));
+      },
+      [=](caf::error& err) { target.fail(self, err); });
+}
+
 void daemon_status(self_ptr self, const reply_target& target) {
   self
     ->request(self->state.deps.log, std::chrono::seconds(10), read_atom_v,
@@ -99,7 +127,7 @@ void daemon_status(self_ptr self, const reply_target& target) {
             st.clusters = counts[0];
             st.jobs = counts[1];
             st.managed_jobs = counts[2];
-            target.ok(self, protocol::encode(st));
+            add_reconcile_report(self, target, std::move(st));
           },
           [=](const caf::error& err) { target.fail(self, err); });
       },

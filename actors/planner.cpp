@@ -17,7 +17,7 @@ using self_ptr = caf::stateful_actor<planner_state>*;
 // host. Held hosts and hosts that do not answer take no node; refusals name
 // them. Probing is cached by the provider (this actor runs detached).
 void add_ssh_pools(providers::ssh_provider& ssh,
-                   optimizer::enabled_infra& infra, bool total_capacity) {
+                   optimizer::enabled_infra& infra) {
   auto machines
     = ssh.capacity().value_or(std::vector<providers::machine_capacity>{});
   for (const auto& pool : ssh.settings().pools.pools) {
@@ -31,15 +31,14 @@ void add_ssh_pools(providers::ssh_provider& ssh,
                             [&](const auto& c) { return c.name == full; });
       if (m == machines.end()) {
         fixed.unavailable.push_back(host.key() + " (not answering over SSH)");
-      } else if (!total_capacity && m->free.cpus <= 0 && m->total.cpus > 0) {
+      } else if (m->free.cpus <= 0 && m->total.cpus > 0) {
         fixed.unavailable.push_back(host.key() + " (held by a cluster)");
       } else {
-        const auto& has = total_capacity ? m->total : m->free;
         optimizer::node_capacity node;
         node.name = host.key();
-        node.vcpus = has.cpus;
-        node.memory_gib = has.memory_gib;
-        for (const auto& [gpu, count] : has.gpus)
+        node.vcpus = m->free.cpus;
+        node.memory_gib = m->free.memory_gib;
+        for (const auto& [gpu, count] : m->free.gpus)
           node.gpus.push_back({gpu, count, std::nullopt});
         fixed.nodes.push_back(std::move(node));
       }
@@ -49,9 +48,8 @@ void add_ssh_pools(providers::ssh_provider& ssh,
 }
 
 // The enabled infra right now: configured clouds, and the free capacity of
-// each fixed-capacity provider (or all of it: `total_capacity`).
-optimizer::enabled_infra current_infra(const planner_settings& s,
-                                       bool total_capacity = false) {
+// each fixed-capacity provider.
+optimizer::enabled_infra current_infra(const planner_settings& s) {
   optimizer::enabled_infra infra;
   infra.clouds = s.clouds;
   for (const auto& p : s.fixed) {
@@ -61,18 +59,17 @@ optimizer::enabled_infra current_infra(const planner_settings& s,
     optimizer::fixed_capacity_infra fixed;
     fixed.provider = p->name();
     for (const auto& m : *machines) {
-      const auto& has = total_capacity ? m.total : m.free;
       optimizer::node_capacity node;
-      node.vcpus = has.cpus;
-      node.memory_gib = has.memory_gib;
-      for (const auto& [gpu, count] : has.gpus)
+      node.vcpus = m.free.cpus;
+      node.memory_gib = m.free.memory_gib;
+      for (const auto& [gpu, count] : m.free.gpus)
         node.gpus.push_back({gpu, count, std::nullopt});
       fixed.nodes.push_back(std::move(node));
     }
     infra.fixed.push_back(std::move(fixed));
   }
   if (s.ssh)
-    add_ssh_pools(*s.ssh, infra, total_capacity);
+    add_ssh_pools(*s.ssh, infra);
   return infra;
 }
 
@@ -148,8 +145,7 @@ caf::behavior planner(self_ptr self, planner_settings settings) {
   return {
     [=](rank_request& req) -> caf::result<ranking_ptr> {
       const auto& s = self->state.settings;
-      auto ranking = optimizer::optimize(req.task, *s.catalog,
-                                         current_infra(s, req.total_capacity),
+      auto ranking = optimizer::optimize(req.task, *s.catalog, current_infra(s),
                                          req.blocked);
       if (!ranking)
         return ranking.error();

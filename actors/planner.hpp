@@ -29,10 +29,6 @@ using ranking_ptr = std::shared_ptr<const optimizer::ranking>;
 struct rank_request {
   task::task_spec task;
   optimizer::blocklist blocked;
-  /// Rank fixed-capacity infra (local, SSH pools) by what its machines
-  /// have, not by what is free now: "could this ever run here?" (a managed
-  /// job's prechecks) rather than "where can it run now?".
-  bool total_capacity = false;
 };
 
 } // namespace sky::actors

@@ -99,7 +99,7 @@ result<uint64_t> decode_cancel_notice(std::string_view body) {
 }
 
 std::string encode(const daemon_status& st) {
-  return map_writer{11}
+  return map_writer{15}
     .add("version", st.version)
     .add("pid", st.pid)
     .add("home", st.home)
@@ -111,6 +111,10 @@ std::string encode(const daemon_status& st) {
     .add("clusters", st.clusters)
     .add("jobs", st.jobs)
     .add("managed_jobs", st.managed_jobs)
+    .add("reconciled_at", st.reconciled_at_ms)
+    .add("provider_clusters", st.provider_clusters)
+    .add("orphans", st.orphans)
+    .add("reconcile_problems", st.reconcile_problems)
     .bytes();
 }
 
@@ -140,6 +144,16 @@ result<daemon_status> decode_daemon_status(std::string_view body) {
   if (auto err = read_into(st.jobs, r->u64("jobs", 0)))
     return err;
   if (auto err = read_into(st.managed_jobs, r->u64("managed_jobs", 0)))
+    return err;
+  if (auto err = read_into(st.reconciled_at_ms, r->i64("reconciled_at", 0)))
+    return err;
+  if (auto err
+      = read_into(st.provider_clusters, r->u64("provider_clusters", 0)))
+    return err;
+  if (auto err = read_into(st.orphans, r->str("orphans", "")))
+    return err;
+  if (auto err
+      = read_into(st.reconcile_problems, r->str("reconcile_problems", "")))
     return err;
   return st;
 }

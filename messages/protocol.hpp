@@ -71,6 +71,13 @@ struct daemon_status {
   uint64_t clusters = 0;
   uint64_t jobs = 0;
   uint64_t managed_jobs = 0;
+  /// The start-up reconciliation with the providers: when it finished (0:
+  /// still running), the clusters the providers hold, the orphans it
+  /// terminated ("provider/cluster; ...") and its problems.
+  int64_t reconciled_at_ms = 0;
+  uint64_t provider_clusters = 0;
+  std::string orphans;
+  std::string reconcile_problems;
 };
 
 std::string encode(const daemon_status& st);

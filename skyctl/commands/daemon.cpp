@@ -83,6 +83,19 @@ void status(cli_context& ctx, const output_option& out) {
             << "  events:     " << st->first_seq << ".." << st->last_seq << "\n"
             << "  state:      " << st->clusters << " clusters, " << st->jobs
             << " jobs, " << st->managed_jobs << " managed jobs\n"
+            << "  reconciled: "
+            << (st->reconciled_at_ms == 0
+                  ? std::string{"in progress"}
+                  : format_time_ms(st->reconciled_at_ms) + ", "
+                      + std::to_string(st->provider_clusters)
+                      + " clusters at the providers, "
+                      + (st->orphans.empty()
+                           ? std::string{"no orphan"}
+                           : "orphans terminated: " + st->orphans)
+                      + (st->reconcile_problems.empty()
+                           ? std::string{}
+                           : "; problems: " + st->reconcile_problems))
+            << "\n"
             << "  memory:     " << st->rss_bytes / (1024 * 1024) << " MiB\n"
             << "  log:        " << home.log_file().string() << "\n";
 }

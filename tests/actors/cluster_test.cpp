@@ -420,3 +420,38 @@ TEST_CASE("reuse refuses a task that does not fit and exec needs UP") {
   CHECK(std::get<std::string>(bad).find("must start with a letter")
         != std::string::npos);
 }
+
+TEST_CASE("start-up reconciliation terminates instances no cluster owns and "
+          "keeps the others") {
+  fixture f;
+  auto launched = f.launch("mine", "run: keep\n");
+  INFO((std::get_if<std::string>(&launched)
+          ? *std::get_if<std::string>(&launched)
+          : std::string{}));
+  REQUIRE(std::holds_alternative<uint64_t>(launched));
+  // An instance a provider holds for a cluster skyd has no record of (a
+  // crash inside a rollback, or state restored from an old backup).
+  providers::cluster_record ghost;
+  ghost.provider = "aws";
+  ghost.cluster = "ghost";
+  ghost.instances.push_back({});
+  f.aws->clusters["ghost"] = ghost;
+  caf::anon_send_exit(f.registry, caf::exit_reason::user_shutdown);
+  f.ds.run();
+  f.registry = f.make_registry();
+  f.ds.run();
+  CHECK(std::count(f.aws->calls.begin(), f.aws->calls.end(), "terminate ghost")
+        == 1);
+  CHECK(f.aws->clusters.count("ghost") == 0);
+  CHECK(
+    std::count(f.local->calls.begin(), f.local->calls.end(), "terminate mine")
+    == 0);
+  auto report = f.ask<reconcile_report>(reconcile_atom_v);
+  CHECK(report.finished_at_ms != 0);
+  CHECK(report.providers == 2);
+  CHECK(report.provider_clusters == 2);
+  CHECK(report.orphans == std::vector<std::string>{"aws/ghost"});
+  CHECK(report.problems.empty());
+  CHECK(f.kinds("daemon").back() == "daemon.reconciled");
+  CHECK(f.status("mine").status == "UP");
+}

@@ -58,8 +58,15 @@ TEST_CASE("retention trims old events at start; state and service stay "
   CHECK(counts["clusters"] == 1);
   CHECK(counts["jobs"] == 2);
   CHECK(counts["managed_jobs"] == 0);
+  // The start-up reconciliation found the cluster at its provider and no
+  // orphan.
+  CHECK(counts["reconciled_at"].get<int64_t>() > 0);
+  CHECK(counts["provider_clusters"] == 1);
+  CHECK(counts["orphans"] == "");
   auto text = home.skyctl({"daemon", "status"}).out;
   CHECK(text.find("state:      1 clusters, 2 jobs, 0 managed jobs")
+        != std::string::npos);
+  CHECK(text.find("1 clusters at the providers, no orphan")
         != std::string::npos);
   home.skyctl({"down", "-y", "kept"});
 }
