@@ -208,15 +208,40 @@ void restore_cluster(cluster_ptr self) {
       return;
     }
     // An interrupted provisioning or start, or instances that vanished:
-    // the cluster needs a new launch; never leave anything half-made.
+    // the cluster needs a new launch.
     auto why = !s.snap.phase.empty() ? "skyd restarted while " + s.snap.phase
                                      : std::string{"its instances are gone"};
-    s.snap.phase.clear();
-    set_status(s, cluster_status::init);
-    s.snap.reason = why + "; launch it again";
-    end_all_jobs(self, "the cluster's instances are gone", [=] {
-      persist(self, {cluster_event(self->state, "cluster.lost")}, [] {});
-    });
+    auto mark_lost = [=] {
+      auto& s2 = self->state;
+      s2.snap.phase.clear();
+      set_status(s2, cluster_status::init);
+      s2.snap.reason = why + "; launch it again";
+      end_all_jobs(self, "the cluster's instances are gone", [=] {
+        persist(self, {cluster_event(self->state, "cluster.lost")}, [] {});
+      });
+    };
+    // A first launch cut short leaves whatever its attempt made: remove it
+    // (idempotent), so that nothing half-made holds capacity or costs
+    // money until the user launches again. A stopped cluster being started
+    // keeps its instances: they are its disks.
+    if (s.snap.phase != "provisioning" || s.snap.launched_at_ms != 0) {
+      mark_lost();
+      return;
+    }
+    auto name = s.snap.name;
+    provider_op(
+      self,
+      [name](providers::provider& p) { return p.terminate_instances(name); },
+      [=](result<void> done) {
+        if (!done)
+          logger("clusters")
+            ->warn("cluster {}: removing the interrupted attempt's "
+                   "instances failed: {}",
+                   name, describe(done.error()).message);
+        else
+          self->state.snap.nodes.clear();
+        mark_lost();
+      });
   });
 }
 
