@@ -41,6 +41,26 @@ void adopt_instances(cluster_ptr self, const providers::cluster_record& r) {
   adopt_record(self, pr);
 }
 
+// Terminates what an interrupted provisioning attempt made (idempotent),
+// then `then`. A failure is logged: the cluster stays listed, and `down`
+// tries again.
+void remove_interrupted_attempt(cluster_ptr self, std::function<void()> then) {
+  auto name = self->state.snap.name;
+  provider_op(
+    self,
+    [name](providers::provider& p) { return p.terminate_instances(name); },
+    [=](result<void> done) {
+      if (!done)
+        logger("clusters")
+          ->warn("cluster {}: removing the interrupted attempt's instances "
+                 "failed: {}",
+                 name, describe(done.error()).message);
+      else
+        self->state.snap.nodes.clear();
+      then();
+    });
+}
+
 // The launch order a retrying launch stood for, without anyone waiting on
 // it: the client that asked went away with the old skyd.
 result<launch_order> order_of(const retrying_launch& r) {
@@ -107,7 +127,6 @@ void resume_launch(cluster_ptr self) {
     resumed(); // no attempt had reached a provider
     return;
   }
-  auto name = st.snap.name;
   query_instances(self, provider, [=](result<providers::cluster_record> r) {
     auto& s = self->state;
     if (all_running(r)) {
@@ -123,17 +142,7 @@ void resume_launch(cluster_ptr self) {
       });
       return;
     }
-    provider_op(
-      self,
-      [name](providers::provider& p) { return p.terminate_instances(name); },
-      [=](result<void> done) {
-        if (!done)
-          logger("clusters")
-            ->warn("cluster {}: removing the interrupted attempt's "
-                   "instances failed: {}",
-                   name, describe(done.error()).message);
-        resumed();
-      });
+    remove_interrupted_attempt(self, resumed);
   });
 }
 
@@ -228,20 +237,7 @@ void restore_cluster(cluster_ptr self) {
       mark_lost();
       return;
     }
-    auto name = s.snap.name;
-    provider_op(
-      self,
-      [name](providers::provider& p) { return p.terminate_instances(name); },
-      [=](result<void> done) {
-        if (!done)
-          logger("clusters")
-            ->warn("cluster {}: removing the interrupted attempt's "
-                   "instances failed: {}",
-                   name, describe(done.error()).message);
-        else
-          self->state.snap.nodes.clear();
-        mark_lost();
-      });
+    remove_interrupted_attempt(self, mark_lost);
   });
 }
 

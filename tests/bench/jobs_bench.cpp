@@ -16,6 +16,7 @@
 
 #include "bench_daemon.hpp"
 #include "bench_util.hpp"
+#include "bench_wire.hpp"
 #include "messages/cluster_snapshot.hpp"
 #include "messages/protocol.hpp"
 
@@ -25,45 +26,6 @@ using namespace std::chrono;
 namespace {
 
 using ms_double = duration<double, std::milli>;
-
-// Follows every event of one job; returns when `kind` arrives for `entity`.
-bool wait_event(client::connection& conn, uint64_t stream,
-                const std::string& entity, const std::string& kind) {
-  while (true) {
-    auto f = conn.next(stream, seconds(30));
-    if (!f || f->final())
-      return false;
-    auto batch = protocol::decode_events_frame(f->body);
-    if (!batch)
-      return false;
-    for (const auto& e : batch->events)
-      if (e.entity == entity && e.kind == kind)
-        return true;
-  }
-}
-
-uint64_t exec_detached(client::connection& conn, const std::string& cluster,
-                       const std::string& run) {
-  protocol::exec_request req;
-  req.cluster = cluster;
-  req.task = bench::task_of("run: '" + run + "'\n");
-  req.detach = true;
-  auto s = conn.open_stream("exec", protocol::encode(req), 64);
-  if (!s)
-    return 0;
-  while (true) {
-    auto f = conn.next(*s, seconds(30));
-    if (!f) {
-      std::fprintf(stderr, "exec failed: %s\n",
-                   describe(f.error()).message.c_str());
-      return 0;
-    }
-    if (f->final()) {
-      auto out = protocol::decode_as<protocol::job_outcome>(f->body, "outcome");
-      return out ? out->job_id : 0;
-    }
-  }
-}
 
 int64_t unix_ns() {
   timespec ts{};
@@ -98,12 +60,13 @@ int main(int argc, char** argv) {
   std::vector<double> to_running;
   for (int i = 0; i < execs; ++i) {
     auto start = steady_clock::now();
-    auto id = exec_detached(conn, "b", "true");
+    auto id = bench::exec_detached(conn, "b", "true");
     if (id == 0
-        || !wait_event(conn, *events, job_entity("b", id), "job.running"))
+        || !bench::wait_event(conn, *events, job_entity("b", id),
+                              "job.running"))
       return 1;
     to_running.push_back(ms_double(steady_clock::now() - start).count());
-    if (!wait_event(conn, *events, job_entity("b", id), "job.finished"))
+    if (!bench::wait_event(conn, *events, job_entity("b", id), "job.finished"))
       return 1;
   }
   double p50 = bench::percentile(to_running, 50);
@@ -165,9 +128,9 @@ int main(int argc, char** argv) {
 
   // logs -f: the job stamps each line with the wall clock; the reader
   // compares on arrival.
-  auto stamper = exec_detached(conn, "b",
-                               "for i in $(seq " + std::to_string(lines)
-                                 + "); do date +%s%N; sleep 0.02; done");
+  auto stamper = bench::exec_detached(conn, "b",
+                                      "for i in $(seq " + std::to_string(lines)
+                                        + "); do date +%s%N; sleep 0.02; done");
   if (stamper == 0)
     return 1;
   protocol::logs_request lr;

@@ -19,6 +19,7 @@
 #include "bench_daemon.hpp"
 #include "bench_sshd.hpp"
 #include "bench_util.hpp"
+#include "bench_wire.hpp"
 #include "messages/cluster_snapshot.hpp"
 #include "messages/protocol.hpp"
 
@@ -28,45 +29,6 @@ using namespace std::chrono;
 namespace {
 
 using ms_double = duration<double, std::milli>;
-
-// Reads the events stream until `kind` arrives for `entity`.
-bool wait_event(client::connection& conn, uint64_t stream,
-                const std::string& entity, const std::string& kind) {
-  while (true) {
-    auto f = conn.next(stream, seconds(60));
-    if (!f || f->final())
-      return false;
-    auto batch = protocol::decode_events_frame(f->body);
-    if (!batch)
-      return false;
-    for (const auto& e : batch->events)
-      if (e.entity == entity && e.kind == kind)
-        return true;
-  }
-}
-
-uint64_t exec_detached(client::connection& conn, const std::string& cluster,
-                       const std::string& run) {
-  protocol::exec_request req;
-  req.cluster = cluster;
-  req.task = bench::task_of("run: '" + run + "'\n");
-  req.detach = true;
-  auto s = conn.open_stream("exec", protocol::encode(req), 64);
-  if (!s)
-    return 0;
-  while (true) {
-    auto f = conn.next(*s, seconds(60));
-    if (!f) {
-      std::fprintf(stderr, "exec failed: %s\n",
-                   describe(f.error()).message.c_str());
-      return 0;
-    }
-    if (f->final()) {
-      auto out = protocol::decode_as<protocol::job_outcome>(f->body, "outcome");
-      return out ? out->job_id : 0;
-    }
-  }
-}
 
 // Wall time of `skyctl check -o json`; -1 unless every pool host answered.
 double timed_check(const bench::bench_daemon& d, size_t hosts) {
@@ -147,15 +109,15 @@ int main(int argc, char** argv) {
   std::vector<double> to_running, to_started;
   for (int i = 0; i < execs; ++i) {
     auto start = steady_clock::now();
-    auto id = exec_detached(conn, "b", "true");
+    auto id = bench::exec_detached(conn, "b", "true");
     auto entity = job_entity("b", id);
-    if (id == 0 || !wait_event(conn, *events, entity, "job.running"))
+    if (id == 0 || !bench::wait_event(conn, *events, entity, "job.running"))
       return 1;
     to_running.push_back(ms_double(steady_clock::now() - start).count());
-    if (!wait_event(conn, *events, entity, "job.processes"))
+    if (!bench::wait_event(conn, *events, entity, "job.processes"))
       return 1;
     to_started.push_back(ms_double(steady_clock::now() - start).count());
-    if (!wait_event(conn, *events, entity, "job.finished"))
+    if (!bench::wait_event(conn, *events, entity, "job.finished"))
       return 1;
   }
   conn.cancel(*events);
