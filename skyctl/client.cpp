@@ -24,7 +24,21 @@ result<frame> to_frame(const wire::reply_envelope& env, std::string_view body) {
 
 connection::connection() = default;
 connection::connection(connection&&) noexcept = default;
-connection& connection::operator=(connection&&) noexcept = default;
+// Not defaulted: member-wise assignment would replace the context before
+// the socket, and terminating a context blocks until its sockets close.
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    if (socket_)
+      socket_->close();
+    socket_ = std::move(other.socket_);
+    ctx_ = std::move(other.ctx_);
+    // Everything else the connection tracks (ids, streams, parked frames).
+    next_id_ = other.next_id_;
+    streams_ = std::move(other.streams_);
+    parked_ = std::move(other.parked_);
+  }
+  return *this;
+}
 
 connection::~connection() {
   if (socket_)

@@ -3,6 +3,7 @@
 // A real skyd on a temporary SKYD_HOME for benchmarks, with helpers to talk
 // to it in-process and to run skyctl.
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -53,6 +54,23 @@ public:
     if (!c)
       throw std::runtime_error("cannot connect");
     return std::move(*c);
+  }
+
+  /// kill -9 of skyd; returns once its lock is free (false: it is not).
+  bool kill9() {
+    if (pid_ <= 0 || ::kill(pid_, SIGKILL) != 0)
+      return false;
+    for (int i = 0; i < 1000 && lock_holder(home_.lock_file()); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return !lock_holder(home_.lock_file());
+  }
+
+  /// Starts skyd again (`skyctl daemon start`: returns once it serves).
+  bool start() {
+    if (skyctl({"daemon", "start"}).exit_code != 0)
+      return false;
+    pid_ = lock_holder(home_.lock_file()).value_or(0);
+    return pid_ > 0;
   }
 
   const testing::env_changes& env() const { return env_; }

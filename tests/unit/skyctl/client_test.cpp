@@ -61,3 +61,19 @@ TEST_CASE("streams sharing a connection each get their own frames in order") {
   CHECK(describe(err.error()).message == "no room");
   CHECK_FALSE(conn->is_open(*failing));
 }
+
+TEST_CASE("assigning a new connection over one with requests in flight to a "
+          "gone skyd returns at once") {
+  // The old connection's socket holds an unsent request (no peer): closing
+  // its context before the socket would block forever.
+  auto dir = testing::temp_dir{"sky-client"};
+  auto gone = "ipc://" + (dir.path() / "gone.sock").string();
+  auto conn = client::connection::open(gone);
+  REQUIRE(conn);
+  REQUIRE(conn->open_stream("status", "{}", 1));
+  fake_skyd skyd;
+  auto start = std::chrono::steady_clock::now();
+  *conn = std::move(*client::connection::open(
+    home_layout::ipc_endpoint(skyd.layout().control_socket())));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
