@@ -34,7 +34,7 @@ void finish(self_ptr self) {
     ->info("reconciled with {} providers: {} clusters there, {} orphans "
            "terminated{}",
            r.providers, r.provider_clusters, r.orphans.size(),
-           r.problems.empty() ? "" : ", problems: " + joined(r.problems));
+           r.problems.empty() ? "" : ", problems: " + r.problems_text());
   // An event when reconciliation changed something or could not finish;
   // a clean result is only in the log file and `daemon status`.
   if (r.orphans.empty() && r.problems.empty())
@@ -45,8 +45,8 @@ void finish(self_ptr self) {
   d.fields = map_writer{4}
                .add("providers", r.providers)
                .add("provider_clusters", r.provider_clusters)
-               .add("orphans", joined(r.orphans))
-               .add("problems", joined(r.problems))
+               .add("orphans", r.orphans_text())
+               .add("problems", r.problems_text())
                .bytes();
   self
     ->request(self->state.svc.log, std::chrono::seconds(30), append_atom_v,
@@ -93,6 +93,14 @@ void terminate_orphan(self_ptr self, std::shared_ptr<providers::provider> prov,
 }
 
 } // namespace
+
+std::string reconcile_report::orphans_text() const {
+  return joined(orphans);
+}
+
+std::string reconcile_report::problems_text() const {
+  return joined(problems);
+}
 
 void reconcile_providers(self_ptr self) {
   auto& st = self->state;

@@ -49,6 +49,10 @@ struct reconcile_report {
   /// Providers that could not be listed, and orphans that could not be
   /// terminated: "<provider>: <why>".
   std::vector<std::string> problems;
+
+  /// "aws/ghost; gcp/old" (empty when none), for events and replies.
+  std::string orphans_text() const;
+  std::string problems_text() const;
 };
 
 } // namespace sky::actors
@@ -74,7 +78,8 @@ caf::behavior cluster_registry(caf::stateful_actor<registry_state>* self,
 
 /// After the clusters are restored: lists every provider's clusters and
 /// terminates those no cluster of skyd owns, then records the result
-/// (`daemon.reconciled`, when it terminated or failed anything). Runs in the background: skyd serves meanwhile.
+/// (`daemon.reconciled`, when it terminated or failed anything). Runs in the
+/// background: skyd serves meanwhile.
 void reconcile_providers(caf::stateful_actor<registry_state>* self);
 
 /// A cluster name for launches that give none: "sky-1a2b-<user>".

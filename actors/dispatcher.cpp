@@ -90,16 +90,10 @@ void add_reconcile_report(self_ptr self, const reply_target& target,
               reconcile_atom_v)
     .then(
       [=](const reconcile_report& r) mutable {
-        auto join = [](const std::vector<std::string>& items) {
-          std::string out;
-          for (const auto& i : items)
-            out += (out.empty() ? "" : "; ") + i;
-          return out;
-        };
         st.reconciled_at_ms = r.finished_at_ms;
         st.provider_clusters = r.provider_clusters;
-        st.orphans = join(r.orphans);
-        st.reconcile_problems = join(r.problems);
+        st.orphans = r.orphans_text();
+        st.reconcile_problems = r.problems_text();
         target.ok(self, protocol::encode(st));
       },
       [=](caf::error& err) { target.fail(self, err); });

@@ -9,6 +9,7 @@
 
 #include "bench_daemon.hpp"
 #include "messages/protocol.hpp"
+#include "tests/support/process.hpp"
 
 namespace sky::bench {
 
@@ -52,6 +53,33 @@ exec_detached(client::connection& conn, const std::string& cluster,
       return out ? out->job_id : 0;
     }
   }
+}
+
+/// `skyctl exec CLUSTER -- echo go`, `runs` times, from command start to
+/// the job's first line of output (which comes after RUNNING: an upper
+/// bound); prints p50 and p99. False when a run printed nothing.
+inline bool
+note_cli_exec(const bench_daemon& d, const std::string& cluster, int runs,
+              std::chrono::seconds limit = std::chrono::seconds(60)) {
+  std::vector<double> cli;
+  for (int i = 0; i < runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    testing::child c{{testing::built_binary("bin/skyctl"), "exec", cluster,
+                      "--", "echo", "go"},
+                     d.env()};
+    auto line = c.read_line(limit);
+    cli.push_back(std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count());
+    c.wait(limit);
+    if (!line)
+      return false;
+  }
+  note("skyctl exec: command start to job output p50", percentile(cli, 50),
+       "ms");
+  note("skyctl exec: command start to job output p99", percentile(cli, 99),
+       "ms");
+  return true;
 }
 
 } // namespace sky::bench

@@ -76,24 +76,9 @@ int main(int argc, char** argv) {
   bench::report("exec -> job RUNNING p99 (wire)", p99, "ms", "< 200 ms",
                 p99 < 200);
 
-  // The same through the skyctl binary: command start to the job's first
-  // line of output, which comes after RUNNING (an upper bound).
-  std::vector<double> cli;
-  for (int i = 0; i < std::min(execs, 30); ++i) {
-    auto start = steady_clock::now();
-    testing::child c{
-      {testing::built_binary("bin/skyctl"), "exec", "b", "--", "echo", "go"},
-      d.env()};
-    auto line = c.read_line(seconds(30));
-    cli.push_back(ms_double(steady_clock::now() - start).count());
-    c.wait(seconds(30));
-    if (!line)
-      return 1;
-  }
-  bench::note("skyctl exec: command start to job output p50",
-              bench::percentile(cli, 50), "ms");
-  bench::note("skyctl exec: command start to job output p99",
-              bench::percentile(cli, 99), "ms");
+  // The same through the skyctl binary.
+  if (!bench::note_cli_exec(d, "b", std::min(execs, 30), seconds(30)))
+    return 1;
 
   // A burst of detached submissions pipelined on one connection: each reply
   // comes after the job's submission event is durable.

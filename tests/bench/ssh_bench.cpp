@@ -132,21 +132,8 @@ int main(int argc, char** argv) {
   bench::note("exec -> process started on host p99 (wire)",
               bench::percentile(to_started, 99), "ms");
 
-  std::vector<double> cli;
-  for (int i = 0; i < std::min(execs, 30); ++i) {
-    auto start = steady_clock::now();
-    testing::child c{
-      {testing::built_binary("bin/skyctl"), "exec", "b", "--", "echo", "go"},
-      d.env()};
-    auto line = c.read_line(seconds(60));
-    cli.push_back(ms_double(steady_clock::now() - start).count());
-    c.wait(seconds(60));
-    if (!line)
-      return 1;
-  }
-  bench::note("skyctl exec: command start to job output p50",
-              bench::percentile(cli, 50), "ms");
-  bench::note("skyctl exec: command start to job output p99",
-              bench::percentile(cli, 99), "ms");
+  // The same through the skyctl binary.
+  if (!bench::note_cli_exec(d, "b", std::min(execs, 30), seconds(60)))
+    return 1;
   return 0;
 }
