@@ -149,6 +149,15 @@ caf::behavior managed_job_actor(managed_job_ptr self, managed_job_services svc,
   st.snap = std::move(snap);
   return {
     [=](start_atom) { resume(self); },
+    [=](controller_failed_atom, std::string& reason) {
+      // A cancel in progress is finished rather than failed: the user
+      // asked for the job to end, and tearing down is all that is left.
+      if (self->state.snap.job.state
+          == optimizer::managed_job_state::cancelling)
+        resume(self);
+      else
+        feed(self, optimizer::mj_event::controller_failed{reason});
+    },
     [=](launch_atom) { feed(self, optimizer::mj_event::admitted{}); },
     [=](cancel_atom) {
       auto promise = self->make_response_promise();

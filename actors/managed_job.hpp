@@ -19,6 +19,9 @@
 //
 // Protocol:
 //   (start_atom)                   from the registry: resume after spawn
+//   (controller_failed_atom, reason)  from the registry instead of start:
+//                                  the job's previous supervisor kept dying;
+//                                  end FAILED_CONTROLLER, tear down
 //   (launch_atom)                  admitted: a launch slot is free
 //   (cancel_atom)               -> std::string state after the cancel
 //   (node_event_atom, provider_event)  its cluster lost a node
@@ -45,6 +48,7 @@
 #include "actors/event_log_actor.hpp"
 #include "actors/managed_job_codec.hpp"
 #include "optimizer/managed_job_recovery.hpp"
+#include "optimizer/managed_job_supervision.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::managed_job_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sky::protocol::job_outcome)
@@ -68,6 +72,9 @@ struct managed_job_services {
   /// $SKYD_HOME/managed_jobs: one directory of attempt logs per job.
   std::filesystem::path dir;
   optimizer::managed_job_limits limits;
+  /// Restarts of a supervisor that died abnormally, before its job is
+  /// given up (FAILED_CONTROLLER).
+  optimizer::supervisor_restart_policy supervision;
   /// Launches at once (admission); 0 counts as 1.
   uint32_t max_concurrent_launches = 16;
   /// Unix milliseconds.

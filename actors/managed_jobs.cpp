@@ -75,14 +75,48 @@ void set_row(self_ptr self, protocol::managed_job_row row) {
   });
 }
 
-void spawn_supervisor(self_ptr self, managed_job_snapshot snap) {
+// Spawns the job's supervisor; it resumes what the snapshot was doing, or,
+// with `give_up`, ends the job FAILED_CONTROLLER for that reason.
+void spawn_supervisor(self_ptr self, managed_job_snapshot snap,
+                      std::optional<std::string> give_up = std::nullopt) {
   auto& st = self->state;
   auto id = snap.job.id;
   set_row(self, row_of(snap));
   auto sup = self->spawn<caf::monitored>(managed_job_actor, st.svc,
                                          caf::actor{self}, std::move(snap));
   st.supervisors[id] = sup;
-  self->send(sup, start_atom_v);
+  if (give_up)
+    self->send(sup, controller_failed_atom_v, std::move(*give_up));
+  else
+    self->send(sup, start_atom_v);
+}
+
+// "managed_job.<id>" -> id.
+std::optional<uint64_t> id_of_key(std::string_view key) {
+  constexpr std::string_view prefix = "managed_job.";
+  if (key.substr(0, prefix.size()) != prefix || key.size() == prefix.size())
+    return std::nullopt;
+  uint64_t id = 0;
+  for (char c : key.substr(prefix.size())) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    id = id * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return id;
+}
+
+// A job whose snapshot cannot be read: shown FAILED_CONTROLLER, and the
+// snapshot is left as it is (a newer skyd may have written it; rewriting it
+// would lose the job for good). Its id is never given to a new job.
+void show_unreadable(self_ptr self, uint64_t id, const std::string& why) {
+  auto& st = self->state;
+  st.next_id = std::max(st.next_id, id + 1);
+  protocol::managed_job_row row;
+  row.job_id = id;
+  row.status = std::string{optimizer::to_string(mj_state::failed_controller)};
+  row.reason = "its record cannot be read (" + why
+               + "); it is kept unchanged for a skyd that can read it";
+  set_row(self, std::move(row));
 }
 
 // Starts PENDING jobs while launch slots are free (docs/MANAGED_JOBS.md
@@ -104,6 +138,93 @@ void admit(self_ptr self) {
     reclassify(self, id, [&] { st.admitting.insert(id); });
     self->send(it->second, launch_atom_v);
   }
+}
+
+// Records that job `id`'s supervisor is restarted, then restarts it.
+void restart_supervisor(self_ptr self, managed_job_snapshot snap,
+                        const std::string& why, size_t restarts) {
+  event_draft d;
+  d.entity = managed_job_entity(snap.job.id);
+  d.kind = "managed_job.supervisor_restarted";
+  d.fields = map_writer{4}
+               .add("name", snap.job.name)
+               .add("state", std::string{optimizer::to_string(snap.job.state)})
+               .add("reason", why)
+               .add("restarts", restarts)
+               .bytes();
+  std::vector<event_draft> drafts{std::move(d)};
+  auto s = std::make_shared<managed_job_snapshot>(std::move(snap));
+  auto go = [=] {
+    spawn_supervisor(self, std::move(*s));
+    admit(self);
+  };
+  self
+    ->request(self->state.svc.log, std::chrono::seconds(30), append_atom_v,
+              std::move(drafts))
+    .then([=](uint64_t) { go(); },
+          [=](caf::error& err) {
+            // The snapshot is unchanged: the job can go on unrecorded.
+            logger("managed_jobs")
+              ->warn("managed job {}: recording the supervisor restart "
+                     "failed ({})",
+                     s->job.id, describe(err).message);
+            go();
+          });
+}
+
+// "unhandled_exception" rather than "exit_reason(unhandled_exception)".
+std::string exit_text(const caf::error& reason) {
+  if (reason.category() == caf::make_error(caf::exit_reason::kill).category())
+    return caf::to_string(static_cast<caf::exit_reason>(reason.code()));
+  return caf::to_string(reason);
+}
+
+// Job `id`'s supervisor died abnormally (`reason`) while the job is live: a
+// new one resumes from the last snapshot, or, past the restart budget,
+// ends the job FAILED_CONTROLLER and tears its cluster down.
+void revive(self_ptr self, uint64_t id, const caf::error& reason) {
+  auto& st = self->state;
+  auto why = "its supervisor failed (" + exit_text(reason) + ")";
+  logger("managed_jobs")->error("managed job {}: {}", id, why);
+  st.reviving.insert(id);
+  auto key = managed_job_entity(id);
+  self->request(st.svc.log, std::chrono::seconds(60), snapshots_atom_v, key)
+    .then(
+      [=](snapshot_list& list) {
+        auto& st = self->state;
+        st.reviving.erase(id);
+        std::optional<result<managed_job_snapshot>> snap;
+        for (const auto& [k, v] : list)
+          if (k == key)
+            snap = decode_managed_job_snapshot(v);
+        if (!snap || !*snap) {
+          show_unreadable(self, id,
+                          snap ? describe(snap->error()).message
+                               : std::string{"it is missing"});
+          return;
+        }
+        auto& history = st.supervisor_restarts[id];
+        auto now = st.svc.now_ms();
+        if (optimizer::after_supervisor_died(history, now, st.svc.supervision)
+            == optimizer::supervisor_verdict::restart) {
+          history.push_back(now);
+          restart_supervisor(self, std::move(**snap), why, history.size());
+          return;
+        }
+        auto restarts = history.size();
+        st.supervisor_restarts.erase(id);
+        spawn_supervisor(self, std::move(**snap),
+                         why + " (restarted " + std::to_string(restarts)
+                           + " times before)");
+      },
+      [=](caf::error& err) {
+        // The job stays as recorded; the next start of skyd resumes it.
+        self->state.reviving.erase(id);
+        logger("managed_jobs")
+          ->error("managed job {}: cannot read its snapshot back ({}); it "
+                  "is resumed at the next start of skyd",
+                  id, describe(err).message);
+      });
 }
 
 // "job.<cluster>.<id>" -> the managed job whose cluster it is, if any.
@@ -148,8 +269,10 @@ void load(self_ptr self, caf::response_promise promise) {
         for (const auto& [key, value] : list) {
           auto snap = decode_managed_job_snapshot(value);
           if (!snap) {
-            logger("managed_jobs")
-              ->error("{}: {}", key, describe(snap.error()).message);
+            auto why = describe(snap.error()).message;
+            logger("managed_jobs")->error("{}: {}", key, why);
+            if (auto id = id_of_key(key))
+              show_unreadable(self, *id, why);
             continue;
           }
           st.next_id = std::max(st.next_id, snap->job.id + 1);
@@ -284,6 +407,12 @@ void cancel(self_ptr self, const protocol::jobs_cancel_request& req,
       done();
       continue;
     }
+    if (st.reviving.count(ids[i]) > 0) {
+      out.status = row->second.status;
+      out.message = "its supervisor is being restarted; try again in a moment";
+      done();
+      continue;
+    }
     if (sup == st.supervisors.end()
         || optimizer::is_terminal(state_of(row->second))) {
       out.status = row->second.status;
@@ -334,14 +463,9 @@ caf::behavior managed_jobs(self_ptr self, managed_job_services svc) {
         st.supervisors.erase(it);
         reclassify(self, id, [&] { st.admitting.erase(id); });
         auto row = st.rows.find(id);
-        if (row != st.rows.end()
-            && !optimizer::is_terminal(state_of(row->second))) {
-          // A bug: the job's record stays as it was and is resumed by the
-          // next start of skyd.
-          logger("managed_jobs")
-            ->error("the supervisor of managed job {} stopped ({}) in {}", id,
-                    caf::to_string(dm.reason), row->second.status);
-        }
+        if (dm.reason && row != st.rows.end()
+            && !optimizer::is_terminal(state_of(row->second)))
+          revive(self, id, dm.reason);
         admit(self);
         break;
       }
@@ -399,6 +523,13 @@ caf::behavior managed_jobs(self_ptr self, managed_job_services svc) {
       });
       set_row(self, std::move(row));
       admit(self);
+    },
+    [=](caf::get_atom, uint64_t id) -> caf::result<caf::actor> {
+      auto it = self->state.supervisors.find(id);
+      if (it == self->state.supervisors.end())
+        return make_error(errc::not_found, "managed job " + std::to_string(id)
+                                             + " has no supervisor");
+      return it->second;
     },
     [=](node_event_atom, providers::provider_event& ev) {
       // Only the job whose cluster it is cares.

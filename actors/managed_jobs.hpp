@@ -14,10 +14,18 @@
 //   (logs_atom, uint64_t id | 0 latest)   -> managed_job_row (and the
 //                                         job's archiver copies at once)
 //   (job_update_atom, managed_job_row)    from its supervisors
+//   (get_atom, uint64_t id)               -> the job's supervisor (tests,
+//                                         diagnostics)
 //   (node_event_atom, provider_event)     from a provider's event sink
 //   (committed_atom, event_batch)         every event (it subscribes): a
 //                                         job.finished on a job's cluster
 //                                         pokes its supervisor
+//
+// A supervisor that dies abnormally while its job is live is replaced from
+// the job's last snapshot, up to svc.supervision's budget; past it the job
+// ends FAILED_CONTROLLER (optimizer/managed_job_supervision.hpp). A
+// snapshot that cannot be decoded at start-up is shown as FAILED_CONTROLLER
+// and left as it is (a newer skyd may read it); its id is never reused.
 //
 // Admission and event routing must stay cheap with 10,000 jobs: the
 // launching count, the PENDING ids and the cluster -> job index are kept up
@@ -53,6 +61,12 @@ struct managed_jobs_state {
   std::unordered_map<std::string, uint64_t> by_cluster;
   uint64_t next_id = 1;
   bool loaded = false;
+  /// When each job's supervisor was restarted after dying abnormally
+  /// (Unix ms): the budget of optimizer::after_supervisor_died.
+  std::unordered_map<uint64_t, std::vector<int64_t>> supervisor_restarts;
+  /// Jobs whose dead supervisor is being replaced (their snapshot is being
+  /// read back): cancels wait for the new one.
+  std::set<uint64_t> reviving;
 };
 
 caf::behavior managed_jobs(caf::stateful_actor<managed_jobs_state>* self,
