@@ -16,6 +16,17 @@ using self_ptr = caf::stateful_actor<planner_state>*;
 // One fixed-capacity infra per SSH pool (`ssh/<pool>`): a node is a whole
 // host. Held hosts and hosts that do not answer take no node; refusals name
 // them. Probing is cached by the provider (this actor runs detached).
+optimizer::node_capacity node_of(const std::string& name,
+                                 const providers::node_resources& r) {
+  optimizer::node_capacity node;
+  node.name = name;
+  node.vcpus = r.cpus;
+  node.memory_gib = r.memory_gib;
+  for (const auto& [gpu, count] : r.gpus)
+    node.gpus.push_back({gpu, count, std::nullopt});
+  return node;
+}
+
 void add_ssh_pools(providers::ssh_provider& ssh,
                    optimizer::enabled_infra& infra) {
   auto machines
@@ -25,23 +36,24 @@ void add_ssh_pools(providers::ssh_provider& ssh,
     fixed.provider = ssh.name();
     fixed.name = pool.name;
     fixed.whole_machines = true;
+    // A host that does not answer may have what the task needs: the
+    // whole-pool check is only made when every host's shape is known.
+    fixed.whole.emplace();
     for (const auto& host : pool.hosts) {
       auto full = pool.name + "/" + host.key();
       auto m = std::find_if(machines.begin(), machines.end(),
                             [&](const auto& c) { return c.name == full; });
       if (m == machines.end()) {
         fixed.unavailable.push_back(host.key() + " (not answering over SSH)");
-      } else if (m->free.cpus <= 0 && m->total.cpus > 0) {
-        fixed.unavailable.push_back(host.key() + " (held by a cluster)");
-      } else {
-        optimizer::node_capacity node;
-        node.name = host.key();
-        node.vcpus = m->free.cpus;
-        node.memory_gib = m->free.memory_gib;
-        for (const auto& [gpu, count] : m->free.gpus)
-          node.gpus.push_back({gpu, count, std::nullopt});
-        fixed.nodes.push_back(std::move(node));
+        fixed.whole.reset();
+        continue;
       }
+      if (fixed.whole)
+        fixed.whole->push_back(node_of(host.key(), m->total));
+      if (m->free.cpus <= 0 && m->total.cpus > 0)
+        fixed.unavailable.push_back(host.key() + " (held by a cluster)");
+      else
+        fixed.nodes.push_back(node_of(host.key(), m->free));
     }
     infra.fixed.push_back(std::move(fixed));
   }
@@ -58,13 +70,11 @@ optimizer::enabled_infra current_infra(const planner_settings& s) {
       continue;
     optimizer::fixed_capacity_infra fixed;
     fixed.provider = p->name();
+    fixed.whole.emplace();
     for (const auto& m : *machines) {
-      optimizer::node_capacity node;
-      node.vcpus = m.free.cpus;
-      node.memory_gib = m.free.memory_gib;
-      for (const auto& [gpu, count] : m.free.gpus)
-        node.gpus.push_back({gpu, count, std::nullopt});
-      fixed.nodes.push_back(std::move(node));
+      // Unnamed: refusals of `local` speak of this host, not a machine.
+      fixed.nodes.push_back(node_of({}, m.free));
+      fixed.whole->push_back(node_of({}, m.total));
     }
     infra.fixed.push_back(std::move(fixed));
   }

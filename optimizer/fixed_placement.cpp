@@ -76,10 +76,27 @@ std::string amount(double v) {
   return v == 0 ? "none" : format_number(v);
 }
 
-/// Why `n` whole machines of `infra` cannot be had: machine by machine.
+/// How many of `n` task nodes fit on `nodes` (stops counting at n).
+size_t nodes_fitting(const catalog& cat,
+                     const std::vector<node_capacity>& nodes,
+                     bool whole_machines, const node_need& need, size_t n) {
+  size_t fits = 0;
+  for (const auto& node : nodes) {
+    auto k = nodes_fitting(cat, node, need);
+    fits += whole_machines ? std::min<size_t>(k, 1) : k;
+    if (fits >= n)
+      break; // also keeps "unbounded" machines from overflowing the sum
+  }
+  return fits;
+}
+
+/// Why `n` whole machines of `nodes` (and `unavailable` ones) cannot be
+/// had: machine by machine.
 std::string whole_machines_refusal(const catalog& cat,
-                                   const fixed_capacity_infra& infra,
-                                   const node_need& need, size_t n) {
+                                   const std::vector<node_capacity>& nodes,
+                                   const std::vector<std::string>& unavailable,
+                                   const node_need& need, size_t n,
+                                   const std::string& fitting) {
   std::string asked;
   auto add = [](std::string& list, const std::string& item) {
     list += (list.empty() ? "" : ", ") + item;
@@ -92,8 +109,8 @@ std::string whole_machines_refusal(const catalog& cat,
     add(asked, to_string(*need.acc));
   std::string why;
   size_t fit = 0;
-  for (size_t i = 0; i < infra.nodes.size(); ++i) {
-    const auto& node = infra.nodes[i];
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& node = nodes[i];
     auto name
       = node.name.empty() ? "machine " + std::to_string(i + 1) : node.name;
     std::string short_of;
@@ -115,15 +132,57 @@ std::string whole_machines_refusal(const catalog& cat,
     else
       add(why, name + " (" + short_of + ")");
   }
-  for (const auto& u : infra.unavailable)
+  for (const auto& u : unavailable)
     add(why, u);
-  const auto total = infra.nodes.size() + infra.unavailable.size();
+  const auto total = nodes.size() + unavailable.size();
   return "needs " + std::to_string(n) + " whole host" + (n == 1 ? "" : "s")
          + (asked.empty() ? std::string{} : " with " + asked + " each") + ", "
-         + std::to_string(fit) + " of " + std::to_string(total) + " available"
+         + std::to_string(fit) + " of " + std::to_string(total) + " " + fitting
          + (why.empty() ? std::string{} : ": " + why);
 }
 
+/// Which capacity a refusal speaks of: what is free now, or the machines'
+/// whole capacity (the task can never fit).
+enum class capacity_view { free, whole };
+
+/// Why `n` task nodes do not fit on `nodes`.
+std::string refusal(const catalog& cat, const std::vector<node_capacity>& nodes,
+                    const std::vector<std::string>& unavailable,
+                    bool whole_machines, const node_need& need, size_t n,
+                    capacity_view view) {
+  const std::string what = view == capacity_view::free ? "free" : "in all";
+  if (whole_machines)
+    return whole_machines_refusal(cat, nodes, unavailable, need, n,
+                                  view == capacity_view::free ? "available"
+                                                              : "suitable");
+  // Name the dimension that does not fit, in totals over all machines.
+  const double count = static_cast<double>(n);
+  double vcpus = 0, memory = 0, gpus = 0;
+  for (const auto& node : nodes) {
+    vcpus += node.vcpus;
+    memory += node.memory_gib;
+    if (need.acc != nullptr)
+      if (const auto* g = pick_gpu(cat, node, *need.acc))
+        gpus += g->count;
+  }
+  if (need.vcpus * count > vcpus + 1e-9)
+    return "needs " + format_number(need.vcpus * count) + " vCPUs, "
+           + amount(vcpus) + " " + what;
+  if (need.memory_gib * count > memory + 1e-9)
+    return "needs " + format_number(need.memory_gib * count) + " GiB memory, "
+           + amount(memory) + " " + what;
+  if (need.acc != nullptr && need.acc->count * count > gpus + 1e-9) {
+    task::accelerator_spec total = *need.acc;
+    total.count = need.acc->count * count;
+    return "needs " + to_string(total) + ", " + amount(gpus) + " " + what;
+  }
+  // The totals suffice but no machine has room for a whole node.
+  return "room for " + std::to_string(nodes_fitting(cat, nodes, false, need, n))
+         + " of " + std::to_string(n) + " nodes of " + format_number(need.vcpus)
+         + " vCPUs, " + format_number(need.memory_gib) + " GiB memory"
+         + (need.acc ? ", " + to_string(*need.acc) : std::string{}) + " ("
+         + what + " capacity is split across machines)";
+}
 } // namespace
 
 void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
@@ -160,14 +219,7 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
     need.memory_gib = spec.memory->value;
 
   const auto n = static_cast<size_t>(req.num_nodes);
-  size_t fits = 0;
-  for (const auto& node : infra.nodes) {
-    auto k = nodes_fitting(cat, node, need);
-    fits += infra.whole_machines ? std::min<size_t>(k, 1) : k;
-    if (fits >= n)
-      break; // also keeps "unbounded" machines from overflowing the sum
-  }
-  if (fits >= n) {
+  if (nodes_fitting(cat, infra.nodes, infra.whole_machines, need, n) >= n) {
     candidate c;
     c.cloud = infra.provider;
     c.region = infra.name;
@@ -192,42 +244,16 @@ void place_on_fixed(const catalog& cat, const fixed_capacity_infra& infra,
     return;
   }
 
-  if (infra.whole_machines)
-    return exclude(exclusion_kind::no_free_capacity,
-                   whole_machines_refusal(cat, infra, need, n));
-
-  // Name the dimension that does not fit, in totals over all machines.
-  const double nodes = static_cast<double>(n);
-  double free_vcpus = 0, free_memory = 0, free_gpus = 0;
-  for (const auto& node : infra.nodes) {
-    free_vcpus += node.vcpus;
-    free_memory += node.memory_gib;
-    if (need.acc != nullptr)
-      if (const auto* g = pick_gpu(cat, node, *need.acc))
-        free_gpus += g->count;
-  }
-  if (need.vcpus * nodes > free_vcpus + 1e-9)
-    return exclude(exclusion_kind::no_free_capacity,
-                   "needs " + format_number(need.vcpus * nodes) + " vCPUs, "
-                     + amount(free_vcpus) + " free");
-  if (need.memory_gib * nodes > free_memory + 1e-9)
-    return exclude(exclusion_kind::no_free_capacity,
-                   "needs " + format_number(need.memory_gib * nodes)
-                     + " GiB memory, " + amount(free_memory) + " free");
-  if (need.acc != nullptr && need.acc->count * nodes > free_gpus + 1e-9) {
-    task::accelerator_spec total = *need.acc;
-    total.count = need.acc->count * nodes;
-    return exclude(exclusion_kind::no_free_capacity,
-                   "needs " + to_string(total) + ", " + amount(free_gpus)
-                     + " free");
-  }
-  // The totals suffice but no machine has room for a whole node.
+  // Would it fit if every machine were idle? If not, it never will.
+  if (infra.whole
+      && nodes_fitting(cat, *infra.whole, infra.whole_machines, need, n) < n)
+    return exclude(exclusion_kind::no_match,
+                   "can never run here: "
+                     + refusal(cat, *infra.whole, {}, infra.whole_machines,
+                               need, n, capacity_view::whole));
   exclude(exclusion_kind::no_free_capacity,
-          "room for " + std::to_string(fits) + " of " + std::to_string(n)
-            + " nodes of " + format_number(need.vcpus) + " vCPUs, "
-            + format_number(need.memory_gib) + " GiB memory"
-            + (need.acc ? ", " + to_string(*need.acc) : std::string{})
-            + " (free capacity is split across machines)");
+          refusal(cat, infra.nodes, infra.unavailable, infra.whole_machines,
+                  need, n, capacity_view::free));
 }
 
 } // namespace sky::optimizer::detail

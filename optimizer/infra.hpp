@@ -48,6 +48,12 @@ struct fixed_capacity_infra {
   /// Machines that cannot take a node at all, as "<name>: <why>" (held by
   /// a cluster, not answering); only named in refusals.
   std::vector<std::string> unavailable;
+  /// Every machine's whole capacity, used or not, when all of them are known
+  /// (none is unreachable). A task that does not fit even in these can never
+  /// run here, whatever ends: the refusal is then permanent (no_match), not
+  /// no_free_capacity, so a managed job fails its prechecks at once instead
+  /// of waiting for capacity that cannot come.
+  std::optional<std::vector<node_capacity>> whole;
 };
 
 /// Enabled infra, as configured (`sim.clouds`, local capacity, ...).

@@ -290,6 +290,22 @@ TEST_CASE("a RUNNING managed job survives kill -9 of skyd and succeeds") {
   CHECK(no_clusters(home));
 }
 
+TEST_CASE("a GPU this host does not have ends FAILED_PRECHECKS at once, not "
+          "after launch rounds") {
+  skyd_home home;
+  // Free capacity of the local infra may come back; a GPU it does not have
+  // never will. The default rounds (60 s apart) would take minutes.
+  auto id = launch_detached(
+    home, {"-n", "h100", "--infra", "local", "--gpus", "H100:1", "--", "true"});
+  auto j = wait_for(
+    home, id, [](const json& row) { return final_state(row["status"]); }, 20s);
+  INFO(j.dump());
+  CHECK(j["status"] == "FAILED_PRECHECKS");
+  CHECK(j["reason"].get<std::string>().find(
+          "local: can never run here: needs H100")
+        != std::string::npos);
+}
+
 TEST_CASE("bad managed job requests are refused clearly") {
   skyd_home home;
   auto bad = home.skyctl(

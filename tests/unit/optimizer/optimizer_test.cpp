@@ -449,6 +449,75 @@ TEST_CASE("optimize: whole-machine pools take one node per host and name "
   }));
 }
 
+namespace {
+
+const exclusion* exclusion_of(const ranking& rank, const std::string& infra) {
+  for (const auto& e : rank.exclusions)
+    if (e.infra == infra)
+      return &e;
+  return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("optimize: a task bigger than fixed infra's whole machines is "
+          "refused for good, one that waits for free capacity is not") {
+  fixture f;
+  // 4 vCPUs and one A100 free, of 8 vCPUs and two A100 in all.
+  fixed_capacity_infra local{"local", "", {{4, 16, {{"A100", 1, {}}}}}};
+  local.whole = std::vector<node_capacity>{{8, 32, {{"A100", 2, {}}}}};
+  enabled_infra infra{{}, {local}};
+
+  // Fits when the host is idle: waiting may help.
+  auto rank = f.run(gpus("A100", 2), infra);
+  REQUIRE(exclusion_of(rank, "local") != nullptr);
+  CHECK(exclusion_of(rank, "local")->kind == exclusion_kind::no_free_capacity);
+  CHECK(has_reason(rank, "local: needs A100:2, 1 free"));
+
+  // Never fits: a GPU the host does not have, more GPUs or vCPUs than it has.
+  rank = f.run(gpus("H100", 1), infra);
+  REQUIRE(exclusion_of(rank, "local") != nullptr);
+  CAPTURE(reasons(rank));
+  CHECK(exclusion_of(rank, "local")->kind == exclusion_kind::no_match);
+  CHECK(has_reason(rank, "local: can never run here: needs H100, none in all"));
+  rank = f.run(gpus("A100", 4), infra);
+  CHECK(exclusion_of(rank, "local")->kind == exclusion_kind::no_match);
+  CHECK(has_reason(rank, "local: can never run here: needs A100:4, 2 in all"));
+  resources_spec big;
+  big.cpus = task::cpus_spec{16, true};
+  CHECK(has_reason(f.run(big, infra),
+                   "local: can never run here: needs 16 vCPUs, 8 in all"));
+
+  // Without the whole capacity (a machine that does not answer), no
+  // refusal is final.
+  local.whole.reset();
+  rank = f.run(gpus("H100", 1), enabled_infra{{}, {local}});
+  CHECK(exclusion_of(rank, "local")->kind == exclusion_kind::no_free_capacity);
+}
+
+TEST_CASE("optimize: whole-machine pools refuse for good only what no host "
+          "could take") {
+  fixture f;
+  fixed_capacity_infra pool{"ssh", "lab", {}};
+  pool.whole_machines = true;
+  pool.nodes = {{8, 32, {}, "10.0.0.1:22"}};
+  pool.unavailable = {"10.0.0.2:22 (held by a cluster)"};
+  pool.whole = std::vector<node_capacity>{
+    {8, 32, {}, "10.0.0.1:22"}, {16, 64, {{"L4", 1, {}}}, "10.0.0.2:22"}};
+  enabled_infra infra{{}, {pool}};
+  auto l4 = gpus("L4", 1);
+  auto rank = f.run(l4, infra);
+  CHECK(exclusion_of(rank, "ssh/lab")->kind
+        == exclusion_kind::no_free_capacity);
+  auto h100 = gpus("H100", 1);
+  rank = f.run(h100, infra);
+  CAPTURE(reasons(rank));
+  CHECK(exclusion_of(rank, "ssh/lab")->kind == exclusion_kind::no_match);
+  CHECK(has_reason(rank, "ssh/lab: can never run here: needs 1 whole host "
+                         "with H100 each, 0 of 2 suitable: 10.0.0.1:22 "
+                         "(has no H100), 10.0.0.2:22 (has no H100)"));
+}
+
 TEST_CASE("optimize: infra filters and their reasons") {
   fixture f;
   auto h100 = gpus("H100", 1);
