@@ -46,13 +46,15 @@ int run_jobs_launch(cli_context& ctx, const jobs_launch_options& o) {
   auto entry = classify_entrypoint(o.entry, ctx.args_after_dash_dash);
   if (!entry)
     return report_usage(entry.error());
-  auto pipeline = build_pipeline(*entry, o.flags, local_context::current());
-  if (!pipeline)
-    return report_usage(pipeline.error());
-  if (pipeline->tasks.empty())
+  // Unlike `launch` (which may only bring a cluster up), a managed job with
+  // nothing to run would launch a cluster for nothing.
+  if (entry->empty())
     return report_usage(make_error(errc::invalid_argument,
                                    "jobs launch needs a task to run",
                                    "give a task YAML or a command after --"));
+  auto pipeline = build_pipeline(*entry, o.flags, local_context::current());
+  if (!pipeline)
+    return report_usage(pipeline.error());
   if (should_confirm(ctx.term, o.yes)) {
     auto what
       = pipeline->tasks.size() > 1
