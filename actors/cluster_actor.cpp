@@ -222,9 +222,17 @@ caf::behavior cluster_actor(cluster_ptr self, cluster_services svc,
       return promise;
     },
     [=](down_atom) -> caf::result<std::string> {
-      if (self->state.snap.phase == "terminating")
+      auto& s = self->state;
+      if (s.snap.phase == "terminating")
         return busy("tear it down");
       auto promise = self->make_response_promise();
+      if (s.attempt_in_flight) {
+        s.down_waiters.push_back(promise);
+        progress(self, "terminating",
+                 "Teardown requested: it runs when the provisioning attempt "
+                 "in flight answers.");
+        return promise;
+      }
       do_down(self, promise, "torn down by the user");
       return promise;
     },

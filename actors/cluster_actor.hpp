@@ -118,6 +118,12 @@ struct cluster_state {
   std::vector<waiting_launch> launches;
   /// stop/start/down requests waiting for the operation in flight.
   std::vector<caf::response_promise> op_waiters;
+  /// A provisioning attempt (launch or start) is with a provider: a `down`
+  /// must wait for its answer, since terminating under it could leave
+  /// behind the instances it is creating.
+  bool attempt_in_flight = false;
+  /// `down` requests waiting for that answer.
+  std::vector<caf::response_promise> down_waiters;
   /// Failover state of the launch in flight: the places blocked so far,
   /// and the ranking that excludes them (failover takes its next
   /// candidate from it without asking the planner when that is exact).

@@ -56,6 +56,11 @@ void do_down(cluster_ptr self, caf::response_promise promise,
 void retry_launch(cluster_ptr self);
 /// Takes the provider's record of the cluster's instances as its nodes.
 void adopt_record(cluster_ptr self, const provision_result& r);
+
+/// A provisioning attempt answered (`made`: what it created, if it
+/// succeeded). When a `down` waited for it, the teardown starts now (of
+/// what it made too) and true is returned: the caller stops there.
+bool run_waiting_down(cluster_ptr self, const provision_result* made);
 /// Launches waiting for the cluster to be UP: check each fits, then submit.
 void process_launches(cluster_ptr self);
 /// The provider of the cluster's placement (null when not configured).

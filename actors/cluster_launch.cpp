@@ -111,6 +111,20 @@ void adopt_record(cluster_ptr self, const provision_result& r) {
   }
 }
 
+bool run_waiting_down(cluster_ptr self, const provision_result* made) {
+  auto& st = self->state;
+  st.attempt_in_flight = false;
+  if (st.down_waiters.empty())
+    return false;
+  if (made != nullptr)
+    adopt_record(self, *made);
+  for (auto& w : st.down_waiters)
+    st.op_waiters.push_back(std::move(w));
+  st.down_waiters.clear();
+  do_down(self, caf::response_promise{}, "torn down by the user");
+  return true;
+}
+
 namespace {
 
 void fail_launch(cluster_ptr self, const caf::error& err) {
@@ -187,8 +201,17 @@ void on_provisioned(cluster_ptr self, const optimizer::candidate& c,
     [=](const caf::error& err) { fail_launch(self, err); });
 }
 
+// A `down` that found no attempt in flight tears the cluster down at once;
+// the launch's next step (a ranking, a retry timer) must then not start
+// another attempt. The teardown answers the launch (cancelled).
+bool torn_down_meanwhile(cluster_ptr self) {
+  return self->state.snap.phase == "terminating";
+}
+
 void try_candidate(cluster_ptr self, ranking_ptr ranking) {
   auto& st = self->state;
+  if (torn_down_meanwhile(self))
+    return;
   const auto& c = ranking->candidates.front();
   auto provider = st.svc.providers->find(c.cloud);
   if (!provider) {
@@ -222,10 +245,17 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
                  + std::to_string(s.snap.attempts) + ")");
       auto attempt = self->spawn(provision_attempt, s.svc.pool, provider, req,
                                  s.svc.provision_timeout);
+      s.attempt_in_flight = true;
       self->request(attempt, caf::infinite, start_atom_v)
         .then(
-          [=](provision_result& r) { on_provisioned(self, c, provider, r); },
+          [=](provision_result& r) {
+            self->state.provider = provider;
+            if (!run_waiting_down(self, &r))
+              on_provisioned(self, c, provider, r);
+          },
           [=](caf::error& err) {
+            if (run_waiting_down(self, nullptr))
+              return;
             auto& s2 = self->state;
             auto info = describe(err);
             auto scope = providers::scope_of(err);
@@ -257,6 +287,8 @@ void try_candidate(cluster_ptr self, ranking_ptr ranking) {
 
 void rank_and_try(cluster_ptr self) {
   auto& st = self->state;
+  if (torn_down_meanwhile(self))
+    return;
   if (st.launches.empty()) {
     fail_launch(self, make_error(errc::cancelled, "the launch was abandoned"));
     return;
@@ -266,6 +298,8 @@ void rank_and_try(cluster_ptr self) {
   self->request(st.svc.planner, std::chrono::seconds(60), std::move(req))
     .then(
       [=](ranking_ptr ranking) {
+        if (torn_down_meanwhile(self))
+          return;
         auto& s = self->state;
         s.held_ranking = ranking;
         if (first) {
@@ -319,7 +353,10 @@ void rank_and_try(cluster_ptr self) {
         }
         try_candidate(self, ranking);
       },
-      [=](caf::error& err) { fail_launch(self, err); });
+      [=](caf::error& err) {
+        if (!torn_down_meanwhile(self))
+          fail_launch(self, err);
+      });
 }
 
 void begin_provisioning(cluster_ptr self) {
@@ -585,14 +622,20 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
                "Starting on " + s.snap.placement.infra() + ".");
       auto attempt = self->spawn(provision_attempt, s.svc.pool, provider, req,
                                  s.svc.provision_timeout);
+      s.attempt_in_flight = true;
       self->request(attempt, caf::infinite, start_atom_v)
         .then(
           [=](provision_result& r) {
+            self->state.provider = provider;
+            if (run_waiting_down(self, &r))
+              return;
             optimizer::candidate none;
             on_provisioned(self, none, provider, r);
             check_autostop(self);
           },
           [=](caf::error& err) {
+            if (run_waiting_down(self, nullptr))
+              return;
             auto& s2 = self->state;
             s2.snap.phase.clear();
             set_status(s2, before);
@@ -651,9 +694,11 @@ void do_down(cluster_ptr self, caf::response_promise promise,
     [=] {
       end_all_jobs(self, "the cluster was torn down", [=] {
         // A launch that never reached a provider (no `cluster.provisioning`
-        // yet) left no instance anywhere: there is nothing to terminate.
+        // yet) left no instance anywhere: there is nothing to terminate,
+        // and none of its steps starts an attempt once this runs
+        // (torn_down_meanwhile).
         auto& s = self->state;
-        if (s.snap.placement.provider.empty() && s.launches.empty()) {
+        if (s.snap.placement.provider.empty()) {
           erase_all();
           return;
         }
