@@ -108,6 +108,7 @@ cluster_summary summary_of(const cluster_state& st) {
   s.reason = st.snap.reason;
   s.jobs_total = st.jobs.size();
   s.jobs_active = st.pending.size() + st.job_actors.size();
+  s.owner = st.snap.owner.value_or("");
   return s;
 }
 

@@ -52,6 +52,10 @@ struct launch_order {
   /// SKYPILOT_TASK_ID of the job; empty = the cluster makes one. Managed
   /// jobs keep theirs across recoveries on new clusters.
   std::string task_id;
+  /// Who launches: "" = the user, managed_job_owner(id) = a managed job.
+  /// A new cluster belongs to its first launch's owner; the registry
+  /// refuses a launch on a cluster of another owner.
+  std::string owner;
   /// Gets (plan_atom, plan_reply) and (progress_atom, stage, message)
   /// while the launch runs; may be null.
   caf::actor watcher;

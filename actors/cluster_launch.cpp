@@ -375,9 +375,10 @@ void begin_provisioning(cluster_ptr self) {
   else
     st.snap.retrying.reset();
   const auto& task = order.task;
-  auto fields = map_writer{2}
+  auto fields = map_writer{3}
                   .add("task", task.name.value_or(""))
                   .add("num_nodes", task.num_nodes.value_or(1))
+                  .add("owner", st.snap.owner.value_or(""))
                   .bytes();
   progress(self, "optimizing", "Choosing where to run.");
   persist(
@@ -461,6 +462,8 @@ void on_launch(cluster_ptr self, launch_order order,
   auto& st = self->state;
   auto status = status_of(st);
   if (!st.recorded) {
+    if (st.launches.empty())
+      st.snap.owner = order.owner; // the first launch makes the cluster
     st.launches.push_back({std::move(order), promise});
     if (st.launches.size() == 1)
       begin_provisioning(self);

@@ -1,6 +1,7 @@
 #include "actors/cluster_registry.hpp"
 
 #include <cstdlib>
+#include <functional>
 #include <unistd.h>
 
 #include "actors/logging.hpp"
@@ -18,13 +19,79 @@ caf::error unknown_cluster(const std::string& name) {
 }
 
 caf::actor spawn_cluster(self_ptr self, const std::string& name,
-                         std::optional<cluster_restore> restore) {
+                         std::optional<cluster_restore> restore,
+                         std::optional<std::string> owner) {
   auto& st = self->state;
   auto actor = self->spawn(cluster_actor, st.svc, caf::actor{self},
                            std::move(restore), name);
   st.clusters[name] = actor;
+  st.owners[name] = std::move(owner);
   st.summaries.erase(name);
   return actor;
+}
+
+// The owner of a cluster skyd holds; "" = the user (so are clusters
+// recorded before owners existed).
+std::string owner_of(self_ptr self, const std::string& name) {
+  auto it = self->state.owners.find(name);
+  return it == self->state.owners.end() ? "" : it->second.value_or("");
+}
+
+// Refuses a request of `acting` ("" = the user: every verb from the wire)
+// on a cluster of another owner: the user's verbs leave a managed job's
+// cluster to the job, and a managed job never launches on a cluster that
+// is not its own.
+caf::error refuse_foreign(self_ptr self, const std::string& name,
+                          const std::string& acting) {
+  auto owner = owner_of(self, name);
+  if (owner == acting)
+    return {};
+  auto text = "cluster '" + name + "' belongs to " + owner_text(owner);
+  if (auto job = owner_job_id(owner); job && acting.empty())
+    return make_error(errc::conflict,
+                      text + "; cancel the job with skyctl jobs cancel "
+                        + std::to_string(*job));
+  return make_error(errc::conflict, text + ", not to " + owner_text(acting),
+                    "tear that cluster down or rename it, then launch the "
+                    "job again");
+}
+
+// One outcome's message for an error: "why (hint)".
+std::string outcome_text(const caf::error& err) {
+  auto info = describe(err);
+  return info.message + (info.hint.empty() ? "" : " (" + info.hint + ")");
+}
+
+// What a cluster's outcome is without asking it (a refusal, a cluster left
+// alone); nullopt: ask the cluster.
+using settled = std::optional<protocol::cluster_outcome>;
+using screen_fn = std::function<settled(const std::string&)>;
+
+// The screen of the user's stop, start and down: a managed job's cluster
+// is refused.
+screen_fn user_screen(self_ptr self) {
+  return [self](const std::string& name) -> settled {
+    if (auto err = refuse_foreign(self, name, ""))
+      return protocol::cluster_outcome{name, false, "", outcome_text(err)};
+    return std::nullopt;
+  };
+}
+
+// The screen of an owner's own teardown: a cluster of another owner is not
+// its to tear down. It is left alone and reported done, so that the owner
+// (a managed job) counts it as gone: a user's cluster that happens to carry
+// the job's cluster name survives the job. A cluster without a recorded
+// owner (from before owners existed) may be the job's own: torn down.
+screen_fn owner_screen(self_ptr self, std::string owner) {
+  return [self, owner](const std::string& name) -> settled {
+    auto it = self->state.owners.find(name);
+    if (it == self->state.owners.end() || !it->second || *it->second == owner)
+      return std::nullopt;
+    return protocol::cluster_outcome{name, true, "",
+                                     "cluster '" + name + "' belongs to "
+                                       + owner_text(*it->second)
+                                       + "; left alone"};
+  };
 }
 
 // Restores every cluster and its jobs from their snapshots.
@@ -63,8 +130,10 @@ void load(self_ptr self, caf::response_promise promise) {
                 if (i != restores.end())
                   i->second.jobs.push_back(std::move(*snap));
               }
-              for (auto& [name, restore] : restores)
-                spawn_cluster(self, name, std::move(restore));
+              for (auto& [name, restore] : restores) {
+                auto owner = restore.snapshot.owner;
+                spawn_cluster(self, name, std::move(restore), std::move(owner));
+              }
               self->state.loaded = true;
               logger("clusters")
                 ->info("restored {} clusters and {} jobs", restores.size(),
@@ -77,10 +146,11 @@ void load(self_ptr self, caf::response_promise promise) {
       [=](caf::error& err) mutable { promise.deliver(err); });
 }
 
-// Sends `msg` to each named cluster and gathers the outcomes.
+// Sends `msg` to each named cluster that `screen` lets through and gathers
+// the outcomes.
 template <class... Ts>
 void fan_out(self_ptr self, std::vector<std::string> names,
-             caf::response_promise promise, Ts... xs) {
+             caf::response_promise promise, const screen_fn& screen, Ts... xs) {
   struct gather {
     protocol::outcomes_reply reply;
     size_t left = 0;
@@ -102,6 +172,12 @@ void fan_out(self_ptr self, std::vector<std::string> names,
         promise.deliver(g->reply);
       continue;
     }
+    if (auto known = screen(names[i])) {
+      out = std::move(*known);
+      if (--g->left == 0)
+        promise.deliver(g->reply);
+      continue;
+    }
     self->request(it->second, caf::infinite, xs...)
       .then(
         [=](std::string& status) mutable {
@@ -112,22 +188,23 @@ void fan_out(self_ptr self, std::vector<std::string> names,
             promise.deliver(g->reply);
         },
         [=](caf::error& err) mutable {
-          auto info = describe(err);
-          auto& o = g->reply.results[i];
-          o.message
-            = info.message + (info.hint.empty() ? "" : " (" + info.hint + ")");
+          g->reply.results[i].message = outcome_text(err);
           if (--g->left == 0)
             promise.deliver(g->reply);
         });
   }
 }
 
-std::vector<std::string> names_of(self_ptr self,
-                                  const protocol::clusters_request& req) {
+// The clusters a request names; with `all` (or no names) every cluster,
+// or for a user's verb (stop, start, down) every cluster of the user's: a
+// managed job's cluster is its job's to tear down.
+std::vector<std::string>
+names_of(self_ptr self, const protocol::clusters_request& req, bool user_verb) {
   if (req.all || req.clusters.empty()) {
     std::vector<std::string> all;
     for (const auto& [name, _] : self->state.clusters)
-      all.push_back(name);
+      if (!user_verb || owner_of(self, name).empty())
+        all.push_back(name);
     return all;
   }
   return req.clusters;
@@ -183,9 +260,12 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       if (auto ok = validate_cluster_name(name); !ok)
         return ok.error();
       auto it = st.clusters.find(name);
+      if (it != st.clusters.end())
+        if (auto err = refuse_foreign(self, name, order.owner))
+          return err;
       auto actor = it != st.clusters.end()
                      ? it->second
-                     : spawn_cluster(self, name, std::nullopt);
+                     : spawn_cluster(self, name, std::nullopt, order.owner);
       return self->delegate(actor, launch_atom_v, std::move(order));
     },
     [=](exec_atom, std::string& name,
@@ -193,6 +273,8 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       auto it = self->state.clusters.find(name);
       if (it == self->state.clusters.end())
         return unknown_cluster(name);
+      if (auto err = refuse_foreign(self, name, ""))
+        return err;
       return self->delegate(it->second, exec_atom_v, std::move(task));
     },
     [=](status_atom, protocol::clusters_request& req) {
@@ -201,7 +283,7 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
         protocol::status_reply reply;
         size_t left = 0;
       };
-      auto names = names_of(self, req);
+      auto names = names_of(self, req, false);
       auto g = std::make_shared<gather>();
       auto& st = self->state;
       std::vector<std::string> ask;
@@ -252,17 +334,28 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
     },
     [=](stop_atom, protocol::clusters_request& req) {
       auto promise = self->make_response_promise();
-      fan_out(self, names_of(self, req), promise, stop_atom_v);
+      fan_out(self, names_of(self, req, true), promise, user_screen(self),
+              stop_atom_v);
       return promise;
     },
     [=](start_atom, protocol::clusters_request& req) {
       auto promise = self->make_response_promise();
-      fan_out(self, names_of(self, req), promise, start_atom_v);
+      fan_out(self, names_of(self, req, true), promise, user_screen(self),
+              start_atom_v);
       return promise;
     },
     [=](down_atom, protocol::clusters_request& req) {
       auto promise = self->make_response_promise();
-      fan_out(self, names_of(self, req), promise, down_atom_v);
+      fan_out(self, names_of(self, req, true), promise, user_screen(self),
+              down_atom_v);
+      return promise;
+    },
+    [=](down_atom, protocol::clusters_request& req, std::string& owner) {
+      // A managed job tearing down its own cluster (the dispatcher never
+      // sends this form).
+      auto promise = self->make_response_promise();
+      fan_out(self, req.clusters, promise, owner_screen(self, owner),
+              down_atom_v);
       return promise;
     },
     [=](autostop_atom,
@@ -270,11 +363,13 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       auto it = self->state.clusters.find(req.cluster);
       if (it == self->state.clusters.end())
         return unknown_cluster(req.cluster);
+      if (auto err = refuse_foreign(self, req.cluster, ""))
+        return err;
       return self->delegate(it->second, autostop_atom_v, std::move(req));
     },
     [=](queue_atom, protocol::queue_request& req) {
       auto promise = self->make_response_promise();
-      auto names = names_of(self, {req.clusters, false});
+      auto names = names_of(self, {req.clusters, false}, false);
       struct gather {
         protocol::queue_reply reply;
         std::vector<std::vector<job_summary>> parts;
@@ -321,6 +416,8 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       auto it = self->state.clusters.find(req.cluster);
       if (it == self->state.clusters.end())
         return unknown_cluster(req.cluster);
+      if (auto err = refuse_foreign(self, req.cluster, ""))
+        return err;
       return self->delegate(it->second, cancel_atom_v, std::move(req));
     },
     [=](logs_atom, std::string& name,
@@ -351,6 +448,7 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
       if (it != self->state.clusters.end()
           && it->second.address() == self->current_sender()) {
         self->state.clusters.erase(it);
+        self->state.owners.erase(name);
         self->state.summaries.erase(name);
       }
     },

@@ -5,12 +5,23 @@
 // first launch of a new name, routes the cluster verbs to them, and fans
 // out `status` and `queue` over all of them.
 //
+// It also knows who owns each cluster (launch_order::owner, kept in the
+// snapshot): the user ("") or a managed job. The user's verbs (every one
+// the dispatcher sends) that change a cluster (exec, stop, start, down,
+// autostop, cancel, launch on an existing name) are refused on a managed
+// job's cluster, and `all` of stop/start/down means the user's clusters;
+// reading verbs (status, queue, logs) see every cluster. A managed job
+// tears its cluster down with the three-argument `down`.
+//
 //   (load_atom)                                  -> bool (when restored)
 //   (new_name_atom)                              -> std::string unused name
 //   (launch_atom, std::string, launch_order)     -> uint64_t job id
 //   (exec_atom, std::string, task_spec)          -> uint64_t job id
 //   (status_atom, clusters_request)              -> status_reply
 //   (stop_atom | start_atom | down_atom, clusters_request) -> outcomes_reply
+//   (down_atom, clusters_request, std::string owner) -> outcomes_reply
+//       an owner's own teardown: clusters of other owners are left alone
+//       (reported ok, "left alone")
 //   (autostop_atom, autostop_request)            -> std::string
 //   (queue_atom, queue_request)                  -> queue_reply
 //   (cancel_atom, cancel_request)                -> outcomes_reply
@@ -21,6 +32,7 @@
 //   (reconcile_atom)                             -> reconcile_report
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +78,10 @@ struct registry_state {
 
   cluster_services svc;
   std::map<std::string, caf::actor> clusters;
+  /// Who owns each cluster of `clusters` (launch_order::owner); nullopt for
+  /// a cluster restored from a snapshot written before owners existed (the
+  /// user's for the user's verbs; a managed job may still tear it down).
+  std::map<std::string, std::optional<std::string>> owners;
   /// The latest summary each cluster actor sent (see publish_summary);
   /// `status` asks only the clusters missing here.
   std::map<std::string, cluster_summary> summaries;

@@ -173,6 +173,9 @@ void start_launch(managed_job_ptr self) {
       lo.blocked = s.snap.job.launch->blocked;
     lo.task_id = managed_task_id(s.snap.job, index);
     lo.run_setup = true;
+    // The cluster is the job's: hidden from `skyctl status`, out of reach
+    // of the user's down/stop/exec; only the job tears it down.
+    lo.owner = managed_job_owner(s.snap.job.id);
     s.launching = true;
     auto epoch = s.epoch;
     self
@@ -249,7 +252,10 @@ void retry_teardown(managed_job_ptr self) {
   auto epoch = st.epoch;
   auto cluster = st.teardown_cluster;
   protocol::clusters_request req{{cluster}, false};
-  self->request(st.svc.clusters, caf::infinite, down_atom_v, req)
+  // As the cluster's owner: the user's form of `down` refuses it.
+  self
+    ->request(st.svc.clusters, caf::infinite, down_atom_v, req,
+              managed_job_owner(st.snap.job.id))
     .then(
       [=](protocol::outcomes_reply& reply) {
         auto& s = self->state;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -89,6 +90,37 @@ result<void> validate_cluster_name(std::string_view name) {
   if (!std::isalnum(static_cast<unsigned char>(name.back())))
     return bad("it must end with a letter or digit");
   return {};
+}
+
+namespace {
+
+constexpr std::string_view managed_job_prefix = "managed_job.";
+
+} // namespace
+
+std::string managed_job_owner(uint64_t job_id) {
+  return std::string{managed_job_prefix} + std::to_string(job_id);
+}
+
+std::optional<uint64_t> owner_job_id(std::string_view owner) {
+  if (owner.substr(0, managed_job_prefix.size()) != managed_job_prefix)
+    return std::nullopt;
+  auto digits = owner.substr(managed_job_prefix.size());
+  uint64_t id = 0;
+  auto [end, ec]
+    = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc{} || end != digits.data() + digits.size()
+      || digits.empty())
+    return std::nullopt;
+  return id;
+}
+
+std::string owner_text(std::string_view owner) {
+  if (owner.empty())
+    return "the user";
+  if (auto id = owner_job_id(owner))
+    return "managed job " + std::to_string(*id);
+  return std::string{owner};
 }
 
 std::string placement_info::infra() const {

@@ -91,6 +91,16 @@ struct autostop_info {
   MSGPACK_DEFINE_MAP(idle_minutes, down)
 };
 
+/// Who a cluster belongs to. "" is the user: every cluster `skyctl launch`
+/// makes, and every cluster recorded before owners existed. A managed job's
+/// cluster belongs to "managed_job.<id>": the job launched it and tears it
+/// down; the user's verbs (down, stop, exec, ...) leave it alone.
+std::string managed_job_owner(uint64_t job_id);
+/// The managed job id of an owner, when the owner is a managed job.
+std::optional<uint64_t> owner_job_id(std::string_view owner);
+/// "managed job 7" for an owner, "the user" for "".
+std::string owner_text(std::string_view owner);
+
 /// One row of `skyctl status`.
 struct cluster_summary {
   std::string name;
@@ -106,9 +116,13 @@ struct cluster_summary {
   std::string reason;
   uint64_t jobs_total = 0;
   uint64_t jobs_active = 0;
+  /// Who it belongs to (see managed_job_owner); "" = the user. Absent in
+  /// replies of older skyds: the user's.
+  std::string owner;
 
   MSGPACK_DEFINE_MAP(name, status, placement, autostop, launched_at_ms,
-                     autostop_at_ms, head_ip, reason, jobs_total, jobs_active)
+                     autostop_at_ms, head_ip, reason, jobs_total, jobs_active,
+                     owner)
 };
 
 /// One row of `skyctl queue`.

@@ -64,10 +64,15 @@ struct cluster_snapshot {
   std::string reason;
   /// Set while a --retry-until-up launch is provisioning.
   std::optional<retrying_launch> retrying;
+  /// Who the cluster belongs to (managed_job_owner; "" = the user), from
+  /// its first launch. Absent in snapshots written before owners existed:
+  /// such a cluster counts as the user's, but a managed job may still tear
+  /// down one of its name (it may have launched it before the upgrade).
+  std::optional<std::string> owner;
 
   MSGPACK_DEFINE_MAP(name, status, phase, placement, nodes, autostop,
                      idle_since_ms, launched_at_ms, next_job_id, attempts,
-                     reason, retrying)
+                     reason, retrying, owner)
 };
 
 /// A running process of a job on one node.

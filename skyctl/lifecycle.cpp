@@ -6,6 +6,7 @@
 #include "messages/msgpack_util.hpp"
 #include "skyctl/confirm.hpp"
 #include "skyctl/outcomes.hpp"
+#include "skyctl/render.hpp"
 
 namespace sky::cli {
 
@@ -17,7 +18,7 @@ struct lifecycle_options {
   bool yes = false;
 };
 
-// The names -a means, for the confirmation prompt.
+// The names -a means, for the confirmation prompt: the user's clusters.
 result<std::vector<std::string>> existing_clusters(client::connection& conn,
                                                    const cli_context& ctx) {
   protocol::clusters_request req{{}, true};
@@ -28,6 +29,9 @@ result<std::vector<std::string>> existing_clusters(client::connection& conn,
     = protocol::decode_as<protocol::status_reply>(reply->body, "status reply");
   if (!status)
     return status.error();
+  // -a acts on the user's clusters; a managed job's is the job's (skyd
+  // skips them too).
+  hide_managed_clusters(*status);
   std::vector<std::string> names;
   for (const auto& c : status->clusters)
     names.push_back(c.name);
@@ -102,7 +106,8 @@ void add_lifecycle_command(CLI::App& app, cli_context& ctx,
   auto o = std::make_shared<lifecycle_options>();
   cmd->add_option("clusters", o->clusters, "cluster names");
   if (verb.supports_all)
-    cmd->add_flag("-a,--all", o->all, "every cluster");
+    cmd->add_flag("-a,--all", o->all,
+                  "every cluster of yours (not those of managed jobs)");
   cmd->add_flag("-y,--yes", o->yes, "do not ask for confirmation");
   cmd->footer("Waits until skyd is done (30 min unless --timeout is given). "
               "Exit 1 when any cluster failed.");

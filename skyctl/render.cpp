@@ -1,5 +1,6 @@
 #include "skyctl/render.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
@@ -236,25 +237,53 @@ nlohmann::ordered_json plan_json(const protocol::plan_reply& plan) {
   return j;
 }
 
+size_t hide_managed_clusters(protocol::status_reply& reply) {
+  auto& rows = reply.clusters;
+  auto before = rows.size();
+  rows.erase(std::remove_if(rows.begin(), rows.end(),
+                            [](const auto& c) { return !c.owner.empty(); }),
+             rows.end());
+  return before - rows.size();
+}
+
 void print_status(std::ostream& out, const protocol::status_reply& reply,
-                  int64_t now_ms) {
+                  int64_t now_ms, size_t hidden) {
   if (reply.clusters.empty()) {
     out << "No existing clusters.\n";
-    return;
+  } else {
+    const bool owners
+      = std::any_of(reply.clusters.begin(), reply.clusters.end(),
+                    [](const auto& c) { return !c.owner.empty(); });
+    std::vector<std::string> header{"NAME",   "INFRA",    "RESOURCES",
+                                    "STATUS", "AUTOSTOP", "LAUNCHED",
+                                    "PRICE/H"};
+    if (owners)
+      header.push_back("OWNER");
+    table t{std::move(header)};
+    for (const auto& c : reply.clusters) {
+      const auto& p = c.placement;
+      std::vector<std::string> row{
+        c.name,
+        or_dash(p.infra()),
+        p.resources_text(),
+        c.status,
+        c.autostop.text(),
+        time_ago(c.launched_at_ms, now_ms),
+        p.hourly_price > 0 ? "$" + fixed(p.hourly_price, 2) : "-"};
+      if (owners)
+        row.push_back(c.owner.empty() ? "-" : owner_text(c.owner));
+      t.add(std::move(row));
+    }
+    t.print(out);
+    // Why a cluster is INIT is the first thing its owner wants to know.
+    for (const auto& c : reply.clusters)
+      if (!c.reason.empty())
+        out << "Cluster " << c.name << ": " << c.reason << "\n";
   }
-  table t{{"NAME", "INFRA", "RESOURCES", "STATUS", "AUTOSTOP", "LAUNCHED",
-           "PRICE/H"}};
-  for (const auto& c : reply.clusters) {
-    const auto& p = c.placement;
-    t.add({c.name, or_dash(p.infra()), p.resources_text(), c.status,
-           c.autostop.text(), time_ago(c.launched_at_ms, now_ms),
-           p.hourly_price > 0 ? "$" + fixed(p.hourly_price, 2) : "-"});
-  }
-  t.print(out);
-  // Why a cluster is INIT is the first thing its owner wants to know.
-  for (const auto& c : reply.clusters)
-    if (!c.reason.empty())
-      out << "Cluster " << c.name << ": " << c.reason << "\n";
+  if (hidden > 0)
+    out << hidden << " managed job cluster" << (hidden == 1 ? "" : "s")
+        << " hidden: skyctl status -a shows " << (hidden == 1 ? "it" : "them")
+        << "; skyctl jobs queue lists the jobs.\n";
 }
 
 void print_queue(std::ostream& out, const protocol::queue_reply& reply,

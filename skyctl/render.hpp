@@ -47,9 +47,16 @@ nlohmann::ordered_json plan_json(const protocol::plan_reply& plan);
 
 // -- status ------------------------------------------------------------------
 
-/// The `status` table, or "No existing clusters.".
+/// Takes the clusters owned by a managed job out of `reply` (plain
+/// `status` hides them: they are their job's); returns how many.
+size_t hide_managed_clusters(protocol::status_reply& reply);
+
+/// The `status` table, or "No existing clusters.". An OWNER column
+/// ("managed job 7") appears when a listed cluster belongs to a managed
+/// job; `hidden` > 0 adds a footer line saying how many were left out and
+/// how to see them.
 void print_status(std::ostream& out, const protocol::status_reply& reply,
-                  int64_t now_ms);
+                  int64_t now_ms, size_t hidden = 0);
 
 // -- queue -------------------------------------------------------------------
 

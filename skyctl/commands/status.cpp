@@ -16,6 +16,9 @@ namespace {
 struct status_options {
   std::vector<std::string> clusters;
   bool refresh = false;
+  /// Also the clusters of managed jobs (hidden otherwise: they are their
+  /// job's to launch and tear down).
+  bool all = false;
   bool ip = false;
   bool endpoints = false;
   output_option out;
@@ -77,6 +80,10 @@ int run_status(cli_context& ctx, const status_options& o) {
     return report(status.error());
   if (o.ip)
     return print_head_ip(*status, o.clusters.front());
+  // Named clusters are shown whoever owns them: they were asked for.
+  size_t hidden = 0;
+  if (!o.all && o.clusters.empty())
+    hidden = hide_managed_clusters(*status);
   if (o.out.json()) {
     // Re-encoding the decoded reply gives every field, defaults included,
     // whatever an older or newer skyd left out.
@@ -85,7 +92,7 @@ int run_status(cli_context& ctx, const status_options& o) {
       return report(json.error());
     std::cout << json->dump(2) << "\n";
   } else {
-    print_status(std::cout, *status, now_ms());
+    print_status(std::cout, *status, now_ms(), hidden);
   }
   std::vector<std::string> missing;
   for (const auto& name : o.clusters)
@@ -108,7 +115,11 @@ void add_status(CLI::App& app, cli_context& ctx) {
     "status", "show clusters: where they run, on what, their state, "
               "autostop and price");
   auto o = std::make_shared<status_options>();
-  cmd->add_option("clusters", o->clusters, "clusters to show (default: all)");
+  cmd->add_option("clusters", o->clusters,
+                  "clusters to show (default: all of yours)");
+  cmd->add_flag("-a,--all", o->all,
+                "also show the clusters of managed jobs, with the job that "
+                "owns each");
   cmd->add_flag("-r,--refresh", o->refresh,
                 "accepted for sky compatibility: skyd keeps cluster states "
                 "current on its own, so every status is fresh");
@@ -116,8 +127,10 @@ void add_status(CLI::App& app, cli_context& ctx) {
   cmd->add_flag("--endpoints", o->endpoints,
                 "print the cluster's exposed ports (not supported yet)");
   o->out.add_to(cmd);
-  cmd->footer("With -o json: {\"clusters\": [...]} with every field skyd "
-              "reports (times in Unix milliseconds).");
+  cmd->footer("Clusters of managed jobs are hidden unless -a is given or "
+              "they are named. With -o json: {\"clusters\": [...]} with "
+              "every field skyd reports (times in Unix milliseconds; owner: "
+              "\"\" or \"managed_job.<id>\").");
   cmd->callback([&ctx, o] { ctx.exit_code = run_status(ctx, *o); });
 }
 

@@ -12,6 +12,7 @@
 #include "actors/worker_pool.hpp"
 #include "deterministic.hpp"
 #include "fake_provider.hpp"
+#include "messages/cluster_snapshot.hpp"
 #include "messages/task/parse_task.hpp"
 #include "storage/memory_event_log.hpp"
 
@@ -90,6 +91,27 @@ struct cluster_fixture {
     return r;
   }
 
+  // skyd restarts: the old registry and its clusters go, a new one loads
+  // the snapshots.
+  void restart() {
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    ds.run();
+    registry = make_registry();
+    ds.run();
+  }
+
+  // Restarts over a cluster snapshot as an earlier skyd left it (recorded
+  // with its launch request).
+  void restart_with(const cluster_snapshot& snap) {
+    event_draft d;
+    d.entity = cluster_entity(snap.name);
+    d.kind = "cluster.launch_requested";
+    d.snapshot = snapshot_op::put;
+    d.snapshot_value = encode(snap);
+    REQUIRE(storage->append({d}));
+    restart();
+  }
+
   void advance(caf::timespan t) {
     *now += std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
     ds.advance(t);
@@ -98,10 +120,11 @@ struct cluster_fixture {
   // Launches and returns the job id (or the error text).
   std::variant<uint64_t, std::string>
   launch(const std::string& name, const std::string& yaml,
-         std::optional<autostop_info> autostop = {}) {
+         std::optional<autostop_info> autostop = {}, std::string owner = {}) {
     launch_order order;
     order.task = task_of(yaml);
     order.autostop = autostop;
+    order.owner = std::move(owner);
     client->send(registry, launch_atom_v, name, order);
     ds.run();
     std::variant<uint64_t, std::string> out = std::string{"no reply"};
@@ -120,6 +143,20 @@ struct cluster_fixture {
                     [&](caf::error& err) {
                       FAIL("request failed: " << describe(err).message);
                     });
+    return out;
+  }
+
+  // The error a request gets ("" when it succeeds).
+  template <class... Ts>
+  std::string refusal(Ts... xs) {
+    client->send(registry, xs...);
+    ds.run();
+    std::string out = "no reply";
+    client->receive([&](uint64_t) { out.clear(); },
+                    [&](std::string&) { out.clear(); },
+                    [&](protocol::outcomes_reply&) { out.clear(); },
+                    [&](caf::error& err) { out = describe(err).message; },
+                    caf::after(0s) >> [] {});
     return out;
   }
 

@@ -230,16 +230,7 @@ TEST_CASE("a launch killed before its first attempt restarts as INIT and "
   cluster_snapshot snap;
   snap.name = "early";
   snap.phase = "provisioning";
-  event_draft d;
-  d.entity = cluster_entity(snap.name);
-  d.kind = "cluster.launch_requested";
-  d.snapshot = snapshot_op::put;
-  d.snapshot_value = encode(snap);
-  REQUIRE(f.storage->append({d}));
-  caf::anon_send_exit(f.registry, caf::exit_reason::user_shutdown);
-  f.ds.run();
-  f.registry = f.make_registry();
-  f.ds.run();
+  f.restart_with(snap);
   auto st = f.status("early");
   CHECK(st.status == "INIT");
   CHECK(st.reason.find("before the launch reached any infra")
@@ -320,4 +311,110 @@ TEST_CASE("start-up reconciliation terminates instances no cluster owns and "
   CHECK(report.problems.empty());
   CHECK(f.kinds("daemon").back() == "daemon.reconciled");
   CHECK(f.status("mine").status == "UP");
+}
+
+TEST_CASE("a managed job's cluster is its job's: the user's verbs are refused, "
+          "-a skips it, its owner tears it down") {
+  fixture f;
+  const std::string job_owner = managed_job_owner(7);
+  REQUIRE(std::holds_alternative<uint64_t>(f.launch("mine", "run: keep\n")));
+  REQUIRE(std::holds_alternative<uint64_t>(
+    f.launch("job-7", "run: keep\n", {}, job_owner)));
+  CHECK(f.status("job-7").owner == "managed_job.7");
+  CHECK(f.status("mine").owner.empty());
+  const std::string refused
+    = "cluster 'job-7' belongs to managed job 7; cancel the job with skyctl "
+      "jobs cancel 7";
+
+  auto user_down = [&](std::vector<std::string> names, bool all) {
+    return f.ask<protocol::outcomes_reply>(
+      down_atom_v, protocol::clusters_request{std::move(names), all});
+  };
+  for (auto verb : {0, 1, 2}) {
+    protocol::clusters_request req{{"job-7"}, false};
+    auto r = verb == 0   ? f.ask<protocol::outcomes_reply>(down_atom_v, req)
+             : verb == 1 ? f.ask<protocol::outcomes_reply>(stop_atom_v, req)
+                         : f.ask<protocol::outcomes_reply>(start_atom_v, req);
+    REQUIRE(r.results.size() == 1);
+    CHECK_FALSE(r.results[0].ok);
+    CHECK(r.results[0].message == refused);
+  }
+  CHECK(f.refusal(exec_atom_v, std::string{"job-7"}, task_of("run: x\n"))
+        == refused);
+  CHECK(f.refusal(autostop_atom_v,
+                  protocol::autostop_request{"job-7", 5, true, false})
+        == refused);
+  CHECK(f.refusal(cancel_atom_v, protocol::cancel_request{"job-7", {}, true})
+        == refused);
+  auto relaunch = f.launch("job-7", "run: x\n");
+  REQUIRE(std::holds_alternative<std::string>(relaunch));
+  CHECK(std::get<std::string>(relaunch) == refused);
+  // Reading verbs still see it.
+  CHECK(f.queue("job-7").size() == 1);
+  CHECK(f.queue("job-7").at(0).status == "RUNNING");
+
+  // down -a: the user's clusters only.
+  auto all = user_down({}, true);
+  REQUIRE(all.results.size() == 1);
+  CHECK(all.results[0].cluster == "mine");
+  CHECK(all.results[0].ok);
+  CHECK(f.status("job-7").status == "UP");
+  CHECK(f.queue("job-7").at(0).status == "RUNNING");
+
+  // The owner survives a restart.
+  f.restart();
+  CHECK(f.status("job-7").owner == "managed_job.7");
+  CHECK(user_down({"job-7"}, false).results.at(0).message == refused);
+
+  // A managed job never launches on, nor tears down, a user's cluster that
+  // carries its cluster's name.
+  REQUIRE(std::holds_alternative<uint64_t>(f.launch("u", "run: keep\n")));
+  auto foreign = f.launch("u", "run: x\n", {}, managed_job_owner(8));
+  REQUIRE(std::holds_alternative<std::string>(foreign));
+  CHECK(std::get<std::string>(foreign)
+        == "cluster 'u' belongs to the user, not to managed job 8");
+  auto left = f.ask<protocol::outcomes_reply>(
+    down_atom_v, protocol::clusters_request{{"u"}, false},
+    managed_job_owner(8));
+  REQUIRE(left.results.size() == 1);
+  CHECK(left.results[0].ok);
+  CHECK(left.results[0].message.find("left alone") != std::string::npos);
+  CHECK(f.status("u").status == "UP");
+
+  // The owner's own teardown works.
+  auto down = f.ask<protocol::outcomes_reply>(
+    down_atom_v, protocol::clusters_request{{"job-7"}, false}, job_owner);
+  REQUIRE(down.results.size() == 1);
+  CHECK(down.results[0].ok);
+  CHECK(down.results[0].message.empty());
+  auto rest
+    = f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
+        .clusters;
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].name == "u");
+}
+
+TEST_CASE("a cluster recorded before owners existed is the user's, and a "
+          "managed job may still tear it down") {
+  fixture f;
+  cluster_snapshot snap;
+  snap.name = "old-3";
+  snap.phase = "provisioning";
+  snap.owner.reset(); // as decoded from a snapshot without the field
+  f.restart_with(snap);
+  CHECK(f.status("old-3").owner.empty());
+  // The user's: a managed job's launch on it is refused.
+  auto launched = f.launch("old-3", "run: x\n", {}, managed_job_owner(3));
+  REQUIRE(std::holds_alternative<std::string>(launched));
+  CHECK(std::get<std::string>(launched).find("belongs to the user")
+        != std::string::npos);
+  auto down = f.ask<protocol::outcomes_reply>(
+    down_atom_v, protocol::clusters_request{{"old-3"}, false},
+    managed_job_owner(3));
+  REQUIRE(down.results.size() == 1);
+  CHECK(down.results[0].ok);
+  CHECK(down.results[0].message.empty());
+  CHECK(
+    f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
+      .clusters.empty());
 }

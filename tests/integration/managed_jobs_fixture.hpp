@@ -85,8 +85,9 @@ inline size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
+/// No cluster at all, managed jobs' included (plain `status` hides those).
 inline bool no_clusters(const skyd_home& home) {
-  auto r = home.skyctl({"status"});
+  auto r = home.skyctl({"status", "-a"});
   return r.exit_code == 0
          && r.out.find("No existing clusters") != std::string::npos;
 }

@@ -453,3 +453,83 @@ TEST_CASE("sim: cancel during RECOVERING ends CANCELLED with no cluster left") {
     std::this_thread::sleep_for(100ms);
   CHECK(no_clusters(home));
 }
+
+TEST_CASE("a managed job's cluster is hidden from status and out of reach of "
+          "the user's verbs") {
+  skyd_home home;
+  auto pidfile = (home.path() / "pid").string();
+  auto id = launch_detached(
+    home, {"-n", "owned", "--", "echo $$ > " + pidfile + "; sleep 300"});
+  REQUIRE(
+    wait_for(home, id,
+             [](const json& j) { return j["status"] == "RUNNING"; })["status"]
+    == "RUNNING");
+  const std::string job = std::to_string(id);
+  const std::string name = managed_job(home, id)["cluster"];
+  REQUIRE(name == "owned-" + job);
+  // A cluster of the user's beside it.
+  auto mine = home.skyctl({"launch", "-y", "-d", "-c", "mine", "--", "true"});
+  INFO(mine.out << mine.err);
+  REQUIRE(mine.exit_code == 0);
+
+  auto plain = home.skyctl({"status"});
+  INFO(plain.out << plain.err);
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.find("mine") != std::string::npos);
+  CHECK(plain.out.find(name) == std::string::npos);
+  CHECK(plain.out.find("1 managed job cluster hidden: skyctl status -a shows "
+                       "it; skyctl jobs queue lists the jobs.")
+        != std::string::npos);
+
+  auto all = home.skyctl({"status", "-a"});
+  CHECK(all.exit_code == 0);
+  CHECK(all.out.find(name) != std::string::npos);
+  CHECK(all.out.find("managed job " + job) != std::string::npos);
+  CHECK(all.out.find("hidden") == std::string::npos);
+  CHECK(home.skyctl({"status", name}).out.find(name) != std::string::npos);
+  json owner;
+  auto doc = json::parse(home.skyctl({"status", "-a", "-o", "json"}).out);
+  for (const auto& c : doc["clusters"])
+    if (c["name"] == name)
+      owner = c["owner"];
+  CHECK(owner == "managed_job." + job);
+
+  // down -a tears down the user's cluster only; the job runs on.
+  auto down_all = home.skyctl({"down", "-a", "-y"});
+  INFO(down_all.out << down_all.err);
+  CHECK(down_all.exit_code == 0);
+  CHECK(down_all.out == "Cluster mine terminated.\n");
+  CHECK(managed_job(home, id)["status"] == "RUNNING");
+  auto after = home.skyctl({"status", "-a"}).out;
+  CHECK(after.find(name) != std::string::npos);
+  CHECK(after.find("mine") == std::string::npos);
+
+  // By name: refused, naming the job and the fix.
+  const std::string refused
+    = "cluster '" + name + "' belongs to managed job " + job
+      + "; cancel the job with skyctl jobs cancel " + job;
+  for (std::vector<std::string> verb :
+       {std::vector<std::string>{"down", name, "-y"},
+        std::vector<std::string>{"stop", name, "-y"},
+        std::vector<std::string>{"exec", name, "--", "true"},
+        std::vector<std::string>{"autostop", name, "-i", "5"},
+        std::vector<std::string>{"cancel", name, "-a", "-y"}}) {
+    auto r = home.skyctl(verb);
+    INFO(verb.front() << ": " << r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(refused) != std::string::npos);
+  }
+  // Reading verbs work.
+  auto queue = home.skyctl({"queue", name});
+  CHECK(queue.exit_code == 0);
+  CHECK(queue.out.find("RUNNING") != std::string::npos);
+  auto running = managed_job(home, id);
+  CHECK(running["status"] == "RUNNING");
+  CHECK(running["recoveries"] == 0);
+
+  auto c = home.skyctl({"jobs", "cancel", "-y", job});
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 0);
+  CHECK(wait_final(home, id)["status"] == "CANCELLED");
+  CHECK(no_clusters(home));
+}

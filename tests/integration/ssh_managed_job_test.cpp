@@ -180,7 +180,7 @@ run: |
   // are cleaned.
   bool gone = wait_until(
     [&] {
-      return home.skyctl({"status"}).out.find("No existing clusters")
+      return home.skyctl({"status", "-a"}).out.find("No existing clusters")
              != std::string::npos;
     },
     30s);

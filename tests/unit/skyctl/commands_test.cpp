@@ -303,6 +303,57 @@ TEST_CASE("status prints the table, JSON with every field, or one IP") {
   CHECK(missing.err == "Cluster(s) not found: ghost.\n");
 }
 
+TEST_CASE("status hides managed job clusters unless -a or named") {
+  fake_skyd skyd;
+  auto job = cluster("train-7", "UP");
+  job.owner = "managed_job.7";
+  skyd.reply_ok(
+    "status", sky::encode(protocol::status_reply{{cluster("dev", "UP"), job}}));
+  auto plain = run_cli(skyd, {"status"});
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.find("dev") != std::string::npos);
+  CHECK(plain.out.find("train-7") == std::string::npos);
+  CHECK(plain.out.find("1 managed job cluster hidden: skyctl status -a "
+                       "shows it; skyctl jobs queue lists the jobs.\n")
+        != std::string::npos);
+
+  auto all = run_cli(skyd, {"status", "-a"});
+  CHECK(all.exit_code == 0);
+  CHECK(all.out.find("OWNER") != std::string::npos);
+  CHECK(all.out.find("managed job 7") != std::string::npos);
+  CHECK(all.out.find("hidden") == std::string::npos);
+
+  // Asked for by name: shown (the fake answers with both rows).
+  auto named = run_cli(skyd, {"status", "train-7"});
+  CHECK(named.exit_code == 0);
+  CHECK(named.out.find("managed job 7") != std::string::npos);
+
+  auto json = run_cli(skyd, {"status", "-o", "json"});
+  auto j = nlohmann::json::parse(json.out);
+  REQUIRE(j["clusters"].size() == 1);
+  CHECK(j["clusters"][0]["owner"] == "");
+  auto json_all = run_cli(skyd, {"status", "-a", "-o", "json"});
+  j = nlohmann::json::parse(json_all.out);
+  REQUIRE(j["clusters"].size() == 2);
+  CHECK(j["clusters"][1]["owner"] == "managed_job.7");
+}
+
+TEST_CASE("down -a on a terminal names only the user's clusters") {
+  fake_skyd skyd;
+  auto job = cluster("train-7", "UP");
+  job.owner = "managed_job.7";
+  skyd.reply_ok("status",
+                sky::encode(protocol::status_reply{{cluster("a", "UP"), job}}));
+  skyd.reply_ok("down",
+                sky::encode(protocol::outcomes_reply{{{"a", true, "", ""}}}));
+  auto yes = run_cli(skyd, {"down", "-a"}, interactive("y\n"));
+  CHECK(yes.exit_code == 0);
+  CHECK(yes.err.find("Tearing down cluster(s) a. Proceed? [Y/n]")
+        != std::string::npos);
+  auto req = request_of<protocol::clusters_request>(skyd, "down");
+  CHECK(req.clusters == std::vector<std::string>{"a"});
+}
+
 TEST_CASE("status with no cluster and an old skyd's bare reply") {
   fake_skyd skyd;
   // What skyd answered before clusters existed: {clusters: []}.

@@ -200,6 +200,70 @@ TEST_CASE("status lists clusters like sky status") {
            "Cluster box: node 1 stopped answering\n");
 }
 
+namespace {
+
+cluster_summary local_cluster(std::string name, std::string owner = {}) {
+  cluster_summary c;
+  c.name = std::move(name);
+  c.status = "UP";
+  c.placement.provider = "local";
+  c.owner = std::move(owner);
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("status hides managed job clusters and says so in a footer") {
+  auto mine = local_cluster("dev");
+  auto job = local_cluster("train-7", "managed_job.7");
+  protocol::status_reply reply{
+    {mine, job, local_cluster("eval-9", "managed_job.9")}};
+  auto hidden = hide_managed_clusters(reply);
+  CHECK(hidden == 2);
+  REQUIRE(reply.clusters.size() == 1);
+  CHECK(reply.clusters[0].name == "dev");
+  std::ostringstream out;
+  print_status(out, reply, now, hidden);
+  CHECK(out.str()
+        == "NAME  INFRA  RESOURCES  STATUS  AUTOSTOP  LAUNCHED  PRICE/H\n"
+           "dev   local  1x(-)      UP      -         -         -\n"
+           "2 managed job clusters hidden: skyctl status -a shows them; "
+           "skyctl jobs queue lists the jobs.\n");
+
+  // Only job clusters: no table, the footer still tells where they are.
+  protocol::status_reply only{{job}};
+  hidden = hide_managed_clusters(only);
+  std::ostringstream one;
+  print_status(one, only, now, hidden);
+  CHECK(one.str()
+        == "No existing clusters.\n"
+           "1 managed job cluster hidden: skyctl status -a shows it; "
+           "skyctl jobs queue lists the jobs.\n");
+
+  // Nothing hidden: no footer.
+  protocol::status_reply plain{{mine}};
+  CHECK(hide_managed_clusters(plain) == 0);
+  std::ostringstream none;
+  print_status(none, plain, now);
+  CHECK(none.str().find("hidden") == std::string::npos);
+  CHECK(none.str().find("OWNER") == std::string::npos);
+}
+
+TEST_CASE("status -a shows which managed job owns a cluster") {
+  std::ostringstream out;
+  print_status(
+    out,
+    protocol::status_reply{
+      {local_cluster("dev"), local_cluster("train-7", "managed_job.7")}},
+    now);
+  CHECK(out.str()
+        == "NAME     INFRA  RESOURCES  STATUS  AUTOSTOP  LAUNCHED  PRICE/H  "
+           "OWNER\n"
+           "dev      local  1x(-)      UP      -         -         -        "
+           "-\n"
+           "train-7  local  1x(-)      UP      -         -         -        "
+           "managed job 7\n");
+}
 TEST_CASE("the queue groups jobs per cluster") {
   job_summary a;
   a.cluster = "dev";
