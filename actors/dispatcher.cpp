@@ -69,10 +69,10 @@ void count_snapshots(self_ptr self, std::vector<std::string> prefixes,
   auto prefix = prefixes[counts.size()];
   self
     ->request(self->state.deps.log, std::chrono::seconds(10), snapshots_atom_v,
-              prefix)
+              prefix, count_atom_v)
     .then(
-      [=](const snapshot_list& snaps) mutable {
-        counts.push_back(snaps.size());
+      [=](uint64_t n) mutable {
+        counts.push_back(n);
         count_snapshots(self, prefixes, std::move(counts), done, failed);
       },
       [=](caf::error& err) { failed(err); });

@@ -203,6 +203,13 @@ event_log(self_ptr self, std::shared_ptr<storage::event_log> log) {
         return snaps.error();
       return std::move(*snaps);
     },
+    [=](snapshots_atom, std::string& prefix,
+        count_atom) -> caf::result<uint64_t> {
+      auto n = self->state.log->count_snapshots(prefix);
+      if (!n)
+        return n.error();
+      return *n;
+    },
     [=](drain_atom) -> uint64_t {
       while (!self->state.queued.empty())
         commit_queued(self);

@@ -38,6 +38,8 @@ using event_log_actor = caf::typed_actor<
   caf::reacts_to<unsubscribe_atom, caf::actor>,
   // Snapshots whose entity starts with the prefix.
   caf::replies_to<snapshots_atom, std::string>::with<snapshot_list>,
+  // How many snapshots start with the prefix (none is copied).
+  caf::replies_to<snapshots_atom, std::string, count_atom>::with<uint64_t>,
   // Commits everything queued now; answers with the last seq.
   caf::replies_to<drain_atom>::with<uint64_t>,
   // Internal: commit the queued appends.

@@ -49,6 +49,10 @@ public:
   virtual result<std::vector<std::pair<std::string, std::string>>>
   load_snapshots(std::string_view prefix) const = 0;
 
+  /// How many snapshots have an entity starting with `prefix`, without
+  /// copying them (`daemon status` counts 10,000 managed jobs).
+  virtual result<uint64_t> count_snapshots(std::string_view prefix) const = 0;
+
   /// Deletes events with seq < `seq` (retention). Snapshots are kept.
   /// Returns the number of events removed.
   virtual result<uint64_t> trim_before(uint64_t seq) = 0;

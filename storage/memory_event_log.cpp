@@ -58,6 +58,15 @@ memory_event_log::load_snapshots(std::string_view prefix) const {
   return out;
 }
 
+result<uint64_t>
+memory_event_log::count_snapshots(std::string_view prefix) const {
+  uint64_t n = 0;
+  for (auto i = snapshots_.lower_bound(prefix);
+       i != snapshots_.end() && topic_matches(i->first, prefix); ++i)
+    ++n;
+  return n;
+}
+
 result<uint64_t> memory_event_log::trim_before(uint64_t seq) {
   uint64_t limit = std::min(seq, last_seq() + 1);
   if (limit <= first_seq_)

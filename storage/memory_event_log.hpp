@@ -19,6 +19,7 @@ public:
   load_snapshot(std::string_view entity) const override;
   result<std::vector<std::pair<std::string, std::string>>>
   load_snapshots(std::string_view prefix) const override;
+  result<uint64_t> count_snapshots(std::string_view prefix) const override;
   result<uint64_t> trim_before(uint64_t seq) override;
 
   /// The next `n` appends fail with `errc::storage_error` and change nothing.

@@ -159,6 +159,20 @@ public:
     return out;
   }
 
+  result<uint64_t> count_snapshots(std::string_view prefix) const override {
+    uint64_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, state_)};
+    for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()});
+         it->Valid()
+         && it->key().starts_with(rocksdb::Slice{prefix.data(), prefix.size()});
+         it->Next())
+      ++n;
+    if (!it->status().ok())
+      return storage_error(dir_, "snapshot count", it->status());
+    return n;
+  }
+
   result<uint64_t> trim_before(uint64_t seq) override {
     uint64_t limit = std::min(seq, last_seq_ + 1);
     if (limit <= first_seq_)

@@ -86,6 +86,9 @@ void check_contract(event_log& log) {
     CHECK((*clusters)[0]
           == std::pair<std::string, std::string>{"cluster.a", "A2"});
     CHECK((*clusters)[1].first == "cluster.b");
+    CHECK(log.count_snapshots("cluster.") == uint64_t{2});
+    CHECK(log.count_snapshots("job.") == uint64_t{1});
+    CHECK(log.count_snapshots("managed_job.") == uint64_t{0});
     auto gone = draft("cluster.b", "down");
     gone.snapshot = snapshot_op::erase;
     REQUIRE(log.append({gone}));
@@ -95,6 +98,8 @@ void check_contract(event_log& log) {
     auto everything = log.load_snapshots("");
     REQUIRE(everything);
     CHECK(everything->size() == 2);
+    CHECK(log.count_snapshots("cluster.") == uint64_t{1});
+    CHECK(log.count_snapshots("") == uint64_t{2});
   }
 
   SECTION("a batch with an invalid entity appends nothing") {
