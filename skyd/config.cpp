@@ -224,6 +224,14 @@ const std::map<std::string, key_info>& registry() {
       [](config& c, const YAML::Node& n) -> std::string {
         return seconds_as_ms(n, c.jobs_max_retry_gap_ms);
       }}},
+    {"ssh.loss_after_seconds",
+     {"an SSH pool host that has not answered for this long is lost: jobs on "
+      "it end FAILED_DRIVER and managed jobs recover elsewhere (default 30; "
+      "a shorter wait reacts faster and risks taking a slow network for a "
+      "dead host)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.ssh_loss_after_ms);
+      }}},
     {"events.keep_events",
      {"keep at most this many of the newest events; older history is "
       "removed, current state stays (default 0: no count limit)",

@@ -59,6 +59,9 @@ struct config {
   /// the maximum. Milliseconds (the keys are seconds, fractions allowed).
   int64_t jobs_retry_gap_ms = 60'000;
   int64_t jobs_max_retry_gap_ms = 600'000;
+  /// An SSH host that has not answered for this long is lost: its nodes'
+  /// jobs end FAILED_DRIVER, managed jobs recover elsewhere.
+  int64_t ssh_loss_after_ms = 30'000;
 };
 
 /// Loads `file` (missing is fine: defaults) and applies `overrides`

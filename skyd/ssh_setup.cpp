@@ -29,6 +29,7 @@ open_ssh(const config& cfg, actors::provider_set& providers) {
   s.root = cfg.home.home / "ssh";
   s.known_hosts = s.root / "known_hosts";
   s.pools = std::move(*pools);
+  s.loss_after = std::chrono::milliseconds{cfg.ssh_loss_after_ms};
   auto made = providers::make_ssh_provider(std::move(s));
   if (!made) {
     auto info = describe(made.error());

@@ -92,6 +92,8 @@ TEST_CASE("a managed job on an SSH pool recovers onto the third host when "
   }
   ssh_lab lab{3, true, true};
   skyd_home home;
+  // The dead host is noticed after 8 s of silence instead of 30.
+  home.write_config("ssh:\n  loss_after_seconds: 8\n");
   write_pool_file(home, lab);
   // The hosts share this machine's disk: markers here tell an attempt
   // whether its rank ran before (attempt 1 waits forever, attempt 2 ends).

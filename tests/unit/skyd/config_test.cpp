@@ -132,3 +132,15 @@ TEST_CASE("jobs: bad rounds and gaps name the key and the range") {
         != std::string::npos);
   REQUIRE(load("jobs: {retry_gap_seconds: 900, max_retry_gap_seconds: 900}\n"));
 }
+
+TEST_CASE("ssh.loss_after_seconds sets when a silent SSH host is lost") {
+  auto defaults = load("");
+  REQUIRE(defaults);
+  CHECK(defaults->ssh_loss_after_ms == 30'000);
+  auto cfg = load("ssh:\n  loss_after_seconds: 5\n");
+  REQUIRE(cfg);
+  CHECK(cfg->ssh_loss_after_ms == 5'000);
+  CHECK(message_of(load("ssh: {loss_after_seconds: soon}\n"))
+          .find("ssh.loss_after_seconds must be a number of seconds")
+        != std::string::npos);
+}
