@@ -130,5 +130,6 @@ CAF_ADD_ATOM(sky, sky, retry_atom, "retry")
 CAF_ADD_ATOM(sky, sky, new_name_atom, "newname")
 CAF_ADD_ATOM(sky, sky, node_event_atom, "nodeevent")
 CAF_ADD_ATOM(sky, sky, reconcile_atom, "reconcile")
+CAF_ADD_ATOM(sky, sky, exited_atom, "exited")
 
 CAF_END_TYPE_ID_BLOCK(sky)
