@@ -129,6 +129,8 @@ void resume_launch(cluster_ptr self) {
   }
   query_instances(self, provider, [=](result<providers::cluster_record> r) {
     auto& s = self->state;
+    if (s.snap.phase != "provisioning")
+      return; // a teardown accepted meanwhile owns the cluster
     if (all_running(r)) {
       adopt_instances(self, *r);
       s.snap.phase.clear();
@@ -198,6 +200,10 @@ void restore_cluster(cluster_ptr self) {
     return; // STOPPED or INIT: nothing runs
   query_instances(self, provider, [=](result<providers::cluster_record> r) {
     auto& s = self->state;
+    // A stop or teardown accepted while the query was out owns the cluster
+    // now: re-attaching jobs under it would leave them without a cluster.
+    if (s.snap.phase != phase)
+      return;
     if (all_running(r)) {
       // The instances are there: the cluster is (still or again) UP.
       adopt_instances(self, *r);

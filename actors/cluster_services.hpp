@@ -27,6 +27,11 @@ struct cluster_services {
   /// doubles while nothing changes, up to `job_poll_max`.
   caf::timespan job_poll_min = std::chrono::milliseconds(50);
   caf::timespan job_poll_max = std::chrono::seconds(1);
+  /// The cap instead when every node channel of the job pushes its
+  /// processes' ends (node_channel::watch_exit): polling is then only the
+  /// fallback for a lost notice (10,000 jobs polled every second would
+  /// keep skyd busy).
+  caf::timespan job_poll_max_watched = std::chrono::seconds(30);
   /// How long to wait for instances to come up.
   std::chrono::milliseconds provision_timeout = std::chrono::minutes(20);
 };

@@ -281,7 +281,7 @@ gateway::gateway(caf::actor_config& cfg, gateway_settings settings,
                  caf::actor dispatcher, event_log_actor log, caf::actor parent)
   : caf::blocking_actor(cfg), settings_(std::move(settings)),
     dispatcher_(std::move(dispatcher)), log_(std::move(log)),
-    parent_(std::move(parent)) {
+    parent_(std::move(parent)), host_(&system()) {
   wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -297,6 +297,12 @@ void gateway::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* host) {
 }
 
 void gateway::act() {
+  // CAF 0.17 leaves a blocking actor the execution unit of whoever spawned
+  // it, a scheduler worker: every send from this thread went into that
+  // worker's own queue without waking it, so a request waited until the
+  // worker happened to look (up to 10 ms once it slept). Through a scoped
+  // unit, sends go to the scheduler, which wakes a worker.
+  context(&host_);
   impl state{this};
   state.run();
 }

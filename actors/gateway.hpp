@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <caf/blocking_actor.hpp>
+#include <caf/scoped_execution_unit.hpp>
 
 #include "actors/event_log_actor.hpp"
 
@@ -64,6 +65,8 @@ private:
   event_log_actor log_;
   caf::actor parent_;
   int wakeup_fd_ = -1;
+  /// The execution unit of the gateway's thread (see act()).
+  caf::scoped_execution_unit host_;
 };
 
 } // namespace sky::actors

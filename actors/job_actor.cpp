@@ -1,6 +1,8 @@
 #include "actors/job_actor.hpp"
 
 #include <csignal>
+#include <functional>
+#include <utility>
 
 #include "actors/logging.hpp"
 #include "actors/worker_pool.hpp"
@@ -154,11 +156,17 @@ void on_poll(self_ptr self,
 
 void poll_now(self_ptr self) {
   auto& st = self->state;
+  if (st.polling) {
+    st.repoll = true; // its answer may predate the news: look again
+    return;
+  }
+  st.polling = true;
   auto ctx = st.ctx;
   auto procs = st.snap.processes;
   run_blocking<std::vector<providers::process_status>>(
     self, st.svc.pool, [ctx, procs] { return poll_processes(ctx, procs); },
     [=](result<std::vector<providers::process_status>> r) {
+      self->state.polling = false;
       if (self->state.finishing)
         return;
       if (!r) {
@@ -176,10 +184,47 @@ void poll_now(self_ptr self) {
 void poll_later(self_ptr self) {
   auto& st = self->state;
   auto epoch = ++st.poll_epoch;
+  if (std::exchange(st.repoll, false)) {
+    self->send(self, poll_atom_v, epoch);
+    return;
+  }
   self->delayed_send(self, st.poll_interval, poll_atom_v, epoch);
   // Back off while nothing happens: short jobs end fast, long ones cost
-  // little.
-  st.poll_interval = std::min(st.poll_interval * 2, st.svc.job_poll_max);
+  // little. When the channels push the ends, polling is only the fallback.
+  st.poll_interval
+    = std::min(st.poll_interval * 2,
+               st.watched ? st.svc.job_poll_max_watched : st.svc.job_poll_max);
+}
+
+// Asks the nodes to tell this actor when the current processes end
+// (exited_atom), so that polls can back off to the slow fallback. The
+// notice holds a weak handle: it does not keep the actor alive and is
+// dropped once the actor is gone; it is a message, never a touch of the
+// actor's state from the thread that sees the end.
+void watch_ends(self_ptr self) {
+  auto& st = self->state;
+  auto epoch = ++st.watch_epoch;
+  st.watched = false;
+  auto ctx = st.ctx;
+  auto procs = st.snap.processes;
+  auto addr = caf::actor_cast<caf::actor_addr>(self);
+  std::function<void()> notify = [addr, epoch] {
+    if (auto a = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send(a, exited_atom_v, epoch);
+  };
+  run_blocking<bool>(
+    self, st.svc.pool,
+    [ctx, procs, notify] { return watch_processes(ctx, procs, notify); },
+    [=](result<bool> r) {
+      auto& s = self->state;
+      if (epoch != s.watch_epoch)
+        return;
+      s.watched = r && *r;
+      if (!r)
+        logger("jobs")->debug("job {} of {}: no exit watch ({}); polling",
+                              s.snap.job_id, s.snap.cluster,
+                              describe(r.error()).message);
+    });
 }
 
 void start_phase_now(self_ptr self, job_phase phase) {
@@ -189,6 +234,8 @@ void start_phase_now(self_ptr self, job_phase phase) {
   st.snap.status = std::string{to_string(
     phase == job_phase::setup ? job_status::setting_up : job_status::running)};
   st.snap.processes.clear();
+  ++st.watch_epoch; // notices of the previous phase's processes are stale
+  st.watched = false;
   // Write-ahead: the intent is durable before any process exists. A skyd
   // that dies before the handles are recorded marks the job FAILED_DRIVER
   // on restart rather than running it twice.
@@ -221,6 +268,7 @@ void start_phase_now(self_ptr self, job_phase phase) {
                 persist(self, "job.processes", [=] {
                   auto& s2 = self->state;
                   s2.poll_interval = s2.svc.job_poll_min;
+                  watch_ends(self);
                   if (s2.cancelling) {
                     s2.cancelling = false;
                     cancel(self);
@@ -287,6 +335,7 @@ void recover(self_ptr self) {
       }
       persist(self, "job.processes", [=] {
         self->state.poll_interval = self->state.svc.job_poll_min;
+        watch_ends(self);
         poll_later(self);
       });
     });
@@ -334,6 +383,7 @@ caf::behavior job_actor(self_ptr self, cluster_services svc, caf::actor cluster,
     // Re-attach after a skyd restart: the processes ran on without us.
     st.phase = st.snap.phase == "setup" ? job_phase::setup : job_phase::run;
     self->send(self, poll_atom_v, ++st.poll_epoch);
+    watch_ends(self);
   } else {
     recover(self);
   }
@@ -341,6 +391,15 @@ caf::behavior job_actor(self_ptr self, cluster_services svc, caf::actor cluster,
     [=](poll_atom, uint64_t epoch) {
       if (epoch == self->state.poll_epoch && !self->state.finishing)
         poll_now(self);
+    },
+    [=](exited_atom, uint64_t epoch) {
+      // A watched process ended: look now instead of at the (slow)
+      // fallback poll, which this replaces.
+      auto& s = self->state;
+      if (epoch != s.watch_epoch || s.finishing || s.snap.processes.empty())
+        return;
+      ++s.poll_epoch;
+      poll_now(self);
     },
     [=](cancel_atom) {
       auto& s = self->state;

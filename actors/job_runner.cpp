@@ -160,6 +160,21 @@ poll_processes(const job_context& ctx, const std::vector<process_ref>& procs) {
   return out;
 }
 
+result<bool> watch_processes(const job_context& ctx,
+                             const std::vector<process_ref>& procs,
+                             const std::function<void()>& notify) {
+  bool all = true;
+  for (const auto& p : procs) {
+    auto ch = channel(ctx, p.rank);
+    if (!ch)
+      return ch.error();
+    all = (*ch)->watch_exit({p.pid, p.start_ticks, p.log_file, p.exit_file},
+                            notify)
+          && all;
+  }
+  return all;
+}
+
 void signal_processes(const job_context& ctx,
                       const std::vector<process_ref>& procs, int sig) {
   for (const auto& p : procs)

@@ -6,6 +6,7 @@
 // logs. Every function here does I/O and runs on a worker of the worker
 // pool, never on an actor thread.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,13 @@ result<std::vector<process_ref>> start_phase(const job_context& ctx,
 /// The status of each process, in the order given.
 result<std::vector<providers::process_status>>
 poll_processes(const job_context& ctx, const std::vector<process_ref>& procs);
+
+/// Asks each process's channel to call `notify` when the process ends
+/// (node_channel::watch_exit); true when every channel will. `notify` may
+/// be called from any thread, and at once for a process already ended.
+result<bool> watch_processes(const job_context& ctx,
+                             const std::vector<process_ref>& procs,
+                             const std::function<void()>& notify);
 
 /// Sends `sig` to each process (errors for processes already gone are
 /// ignored).

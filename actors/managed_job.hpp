@@ -82,11 +82,13 @@ struct managed_job_services {
   /// How often the archiver looks for new output and the job's end while
   /// the job writes nothing: watch_interval at first, doubling up to
   /// watch_max_interval. The job's end is pushed (the registry sees its
-  /// job.finished event and pokes the archiver), so the slow reads are only
-  /// the fallback: 10,000 quiet jobs read every 500 ms would be 20,000
-  /// requests a second.
+  /// job.finished event and pokes the archiver), and so is a reader of
+  /// `jobs logs` (logs_atom), so the slow reads are only the fallback:
+  /// 10,000 quiet jobs read every 500 ms would be 20,000 requests a second,
+  /// every 10 s still 1,000 (most of an idle skyd's work); every minute,
+  /// 170.
   caf::timespan watch_interval = std::chrono::milliseconds(500);
-  caf::timespan watch_max_interval = std::chrono::seconds(10);
+  caf::timespan watch_max_interval = std::chrono::seconds(60);
   /// Wait before asking again for a teardown that failed.
   caf::timespan teardown_retry = std::chrono::seconds(2);
 };

@@ -44,7 +44,7 @@ caf::behavior sim_watch(caf::stateful_actor<sim_watch_state>* self,
           outcome o;
           o.preempted = w->check_preemptions();
           o.now = w->now();
-          o.next = w->next_preemption_at();
+          o.next = w->next_due_at();
           return o;
         },
         [=](result<outcome> r) {

@@ -1,12 +1,14 @@
 #pragma once
 
 // Drives the simulated clouds' clock-based events in a running skyd. The
-// sim world decides preemptions lazily (whenever it is asked); this actor
-// asks at the right time: it calls check_preemptions on the worker pool
-// (a preemption kills a real node's processes: blocking), then sleeps on
-// the actor clock until the next scheduled preemption, or at most
-// `max_interval`, so that instances created meanwhile are seen too. The
-// preemptions reach the clusters through the providers' event sinks.
+// sim world decides preemptions and the scripted ends of virtual processes
+// lazily (whenever it is asked); this actor asks at the right time: it
+// calls check_preemptions on the worker pool (a preemption kills a real
+// node's processes: blocking), then sleeps on the actor clock until the
+// next scheduled preemption or watched process end (next_due_at), or at
+// most `max_interval`, so that instances created meanwhile are seen too.
+// The preemptions reach the clusters through the providers' event sinks,
+// the process ends their job actors through their exit watches.
 //
 //   (tick_atom)   from itself
 
@@ -33,7 +35,7 @@ caf::behavior sim_watch(caf::stateful_actor<sim_watch_state>* self,
                         caf::actor pool, caf::timespan max_interval);
 
 /// Pure: how long to sleep after a check at `now_ms`, given the next
-/// scheduled preemption (sim clock).
+/// scheduled preemption or watched process end (sim clock).
 caf::timespan sim_watch_delay(int64_t now_ms, std::optional<int64_t> next_ms,
                               caf::timespan max_interval);
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,6 +88,21 @@ public:
   virtual result<process_handle> start(const process_spec& spec) = 0;
 
   virtual result<process_status> poll(const process_handle& handle) = 0;
+
+  /// Asks to be told when the process ends (exits, is signalled, or is
+  /// lost with its node), so that the caller need not poll often. Returns
+  /// true when the channel will call `notify` once: when it sees the end,
+  /// from whichever thread sees it (never with the channel's locks held),
+  /// or at once from this call when the process has already ended. False
+  /// (the default) when this channel cannot tell: poll. `notify` must not
+  /// block (skyd's notice sends the job actor a message). A notice can come
+  /// late or, across a restart of skyd, never: polling stays the fallback.
+  virtual bool watch_exit(const process_handle& handle,
+                          std::function<void()> notify) {
+    (void) handle;
+    (void) notify;
+    return false;
+  }
 
   /// Recovery after skyd died between starting a process and recording its
   /// handle: the process started with `log_file`, or nullopt when none was

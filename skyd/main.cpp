@@ -242,6 +242,15 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   sys_cfg.set("scheduler.max-threads",
               std::max<size_t>(2, std::thread::hardware_concurrency()));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  // After each job a CAF worker looks for more: 100 times at once, then
+  // (by default) 500 times 50 us apart, and only then waits on a condition
+  // variable that the next enqueue signals. With thousands of actors on
+  // slow timers (jobs' fallback polls, managed jobs' log copies) work comes
+  // every millisecond or so, so the workers never got to wait: tens of
+  // thousands of sleeps and wake-ups a second, most of an idle skyd's CPU
+  // (docs/PERFORMANCE.md). Without the 50 us naps a worker waits on the
+  // condition variable after its 100 quick looks; an enqueue wakes it.
+  sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
   caf::actor_system sys{sys_cfg};
 
   auto exit_code = std::make_shared<std::atomic<int>>(0);

@@ -132,5 +132,6 @@ CAF_ADD_ATOM(sky, sky, node_event_atom, "nodeevent")
 CAF_ADD_ATOM(sky, sky, reconcile_atom, "reconcile")
 CAF_ADD_ATOM(sky, sky, controller_failed_atom, "ctrlfail")
 CAF_ADD_ATOM(sky, sky, count_atom, "count")
+CAF_ADD_ATOM(sky, sky, exited_atom, "exited")
 
 CAF_END_TYPE_ID_BLOCK(sky)

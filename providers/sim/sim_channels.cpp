@@ -187,6 +187,12 @@ result<process_status> sim_virtual_channel::poll(const process_handle& handle) {
   return world_->poll_virtual(node_, handle);
 }
 
+bool sim_virtual_channel::watch_exit(const process_handle& handle,
+                                     std::function<void()> notify) {
+  world_->watch_virtual(node_, handle, std::move(notify));
+  return true;
+}
+
 result<std::optional<process_handle>>
 sim_virtual_channel::find_process(const std::string& log_file) {
   return world_->find_virtual(node_, log_file);

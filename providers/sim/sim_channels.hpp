@@ -7,7 +7,9 @@
 //   killed as lost (a vanished machine records no exit code).
 // - virtual mode: nothing runs. start() records a virtual process in the
 //   sim world whose duration and exit code come from a directive in its
-//   script; poll() computes its state from the sim clock.
+//   script; poll() computes its state from the sim clock, and the world
+//   tells a watcher when the process ends (watch_exit), so a job actor
+//   needs to poll only as a fallback.
 
 #include <memory>
 #include <optional>
@@ -55,6 +57,10 @@ public:
   std::string ip() const override;
   result<process_handle> start(const process_spec& spec) override;
   result<process_status> poll(const process_handle& handle) override;
+  /// The world knows every virtual process's end: always true
+  /// (sim_world::watch_virtual).
+  bool watch_exit(const process_handle& handle,
+                  std::function<void()> notify) override;
   result<std::optional<process_handle>>
   find_process(const std::string& log_file) override;
   /// One line saying that the process ran in virtual mode.

@@ -112,7 +112,12 @@ public:
   std::optional<int64_t>
   next_preemption_at(const std::optional<std::string>& cloud = {});
   /// Applies every preemption due by now; returns how many happened.
+  /// Watched virtual processes whose scripted end is due are reported too.
   size_t check_preemptions();
+  /// The earliest time something scheduled happens: a preemption, or the
+  /// scripted end of a watched virtual process (watch_virtual). sim_watch
+  /// looks again then.
+  std::optional<int64_t> next_due_at();
 
   // Admin verbs (skyctl sim ...), for demos and tests.
 
@@ -151,6 +156,14 @@ public:
                                      uint64_t offset, size_t max_bytes);
   result<void> signal_virtual(const sim_node_ref& ref,
                               const process_handle& handle, int sig);
+  /// Calls `notify` once the virtual process ends: its scripted duration
+  /// is over (seen by the first call into the world from then on, e.g.
+  /// sim_watch's at next_due_at()), it is signalled, or its node is
+  /// stopped, preempted, torn down or replaced. At once (from this call,
+  /// after the lock is released) when it has already ended or is unknown.
+  /// In memory only: a restarted skyd watches again.
+  void watch_virtual(const sim_node_ref& ref, const process_handle& handle,
+                     std::function<void()> notify);
 
 private:
   /// Sink calls collected under the lock and made when it is released:
@@ -158,6 +171,8 @@ private:
   struct effects {
     std::vector<std::pair<std::function<void(provider_event)>, provider_event>>
       calls;
+    /// Ended watched processes (watch_virtual).
+    std::vector<std::function<void()>> notices;
     effects() = default;
     effects(const effects&) = delete;
     effects& operator=(const effects&) = delete;
@@ -197,6 +212,10 @@ private:
                                       std::optional<sim::refusal>& refused);
   /// The instance of a virtual node, or nullptr when it is gone/replaced.
   sim::sim_instance* instance_of(const sim_node_ref& ref);
+  /// Queues the notices of the cluster's watched processes that are no
+  /// longer running (world_processes.cpp).
+  void settle_watches(const std::string& cloud, const std::string& cluster,
+                      effects& fx);
 
   sim_settings settings_;
   sim::scenario scenario_;
@@ -211,6 +230,13 @@ private:
   std::set<std::tuple<int64_t, std::string, std::string, uint32_t>> timeline_;
   sim::world_file world_;
   std::map<std::string, std::function<void(provider_event)>> sinks_;
+  /// Processes someone waits for the end of (watch_virtual), per cluster.
+  std::map<cluster_key, std::vector<sim::exit_watch>> watches_;
+  /// Scripted ends of watched processes: (time, cloud, cluster). Entries
+  /// whose watches are gone are skipped when reached.
+  std::set<std::tuple<int64_t, std::string, std::string>> watched_ends_;
+  /// Preemptions applied since the world was opened (check_preemptions).
+  size_t preemptions_ = 0;
   int64_t clock_ms_ = 0;
   bool clock_started_ = false;
 };

@@ -190,7 +190,65 @@ result<void> sim_world::signal_virtual(const sim_node_ref& ref,
     return {};
   p->signalled_at_ms = now;
   p->signal_exit_code = 128 + sig;
-  return persist(*find(ref.cloud, ref.cluster));
+  auto saved = persist(*find(ref.cloud, ref.cluster));
+  settle_watches(ref.cloud, ref.cluster, fx);
+  return saved;
+}
+
+void sim_world::watch_virtual(const sim_node_ref& ref,
+                              const process_handle& handle,
+                              std::function<void()> notify) {
+  auto raw = settings_.now_ms();
+  effects fx;
+  std::lock_guard guard{mu_};
+  auto now = advance(raw, fx);
+  auto* inst = instance_of(ref);
+  const auto* p = inst ? find_by_handle(*inst, handle) : nullptr;
+  if (p == nullptr
+      || status_at(*p, now, node_end_of(*inst)).state
+           != process_state::running) {
+    fx.notices.push_back(std::move(notify));
+    return;
+  }
+  watches_[{ref.cloud, ref.cluster}].push_back(sim::exit_watch{
+    ref.rank, ref.instance_id, p->pid, p->started_at_ms, std::move(notify)});
+  // A signal or the node's end settles the watch when it happens; the
+  // scripted end needs a look at that time.
+  if (p->duration_ms)
+    watched_ends_.emplace(p->started_at_ms + *p->duration_ms, ref.cloud,
+                          ref.cluster);
+}
+
+void sim_world::settle_watches(const std::string& cloud,
+                               const std::string& cluster, effects& fx) {
+  auto it = watches_.find({cloud, cluster});
+  if (it == watches_.end())
+    return;
+  auto* c = find(cloud, cluster);
+  auto running = [&](const sim::exit_watch& w) {
+    if (c == nullptr || w.rank >= c->instances.size())
+      return false;
+    auto& inst = c->instances[w.rank];
+    if (inst.id != w.instance_id)
+      return false;
+    auto h
+      = process_handle{w.pid, static_cast<uint64_t>(w.started_at_ms), {}, {}};
+    const auto* p = find_by_handle(inst, h);
+    return p != nullptr
+           && status_at(*p, clock_ms_, node_end_of(inst)).state
+                == process_state::running;
+  };
+  auto& list = it->second;
+  for (auto w = list.begin(); w != list.end();) {
+    if (running(*w)) {
+      ++w;
+      continue;
+    }
+    fx.notices.push_back(std::move(w->notify));
+    w = list.erase(w);
+  }
+  if (list.empty())
+    watches_.erase(it);
 }
 
 } // namespace sky::providers

@@ -181,6 +181,8 @@ result<cluster_record> sim_world::run_instances(const std::string& cloud,
   for (const auto& zone : zones) {
     std::optional<sim::refusal> refused;
     auto r = provision_in(cloud, req, zone, now, refused);
+    if (r)
+      settle_watches(cloud, req.cluster, fx); // replaced nodes' processes
     if (r || !refused)
       return r;
     refusals.emplace_back(zone, std::move(*refused));
@@ -412,7 +414,9 @@ result<void> sim_world::stop(const std::string& cloud,
         p.signal_exit_code = 128 + 15;
       }
   }
-  return persist(*c);
+  auto saved = persist(*c);
+  settle_watches(cloud, cluster, fx);
+  return saved;
 }
 
 result<void> sim_world::terminate(const std::string& cloud,
@@ -450,6 +454,7 @@ result<void> sim_world::terminate(const std::string& cloud,
       }
       clusters_.erase({cloud, cluster});
     }
+    settle_watches(cloud, cluster, fx); // every watched process is lost
     if (settings_.mode == sim_node_mode::real)
       trashed = store_.move_to_trash(dir);
   }

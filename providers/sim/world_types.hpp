@@ -5,6 +5,7 @@
 // and guarded by the world's lock.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,16 @@ struct virtual_process {
   /// Ended by a signal at this time, with signal_exit_code (128+N).
   std::optional<int64_t> signalled_at_ms;
   int signal_exit_code = 0;
+};
+
+/// Someone waiting for the end of a virtual process (in memory only).
+struct exit_watch {
+  uint32_t rank = 0;
+  /// The instance the process runs on: a replaced node ends it too.
+  std::string instance_id;
+  int64_t pid = 0;
+  int64_t started_at_ms = 0;
+  std::function<void()> notify;
 };
 
 struct sim_instance {

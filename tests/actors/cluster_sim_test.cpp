@@ -1,10 +1,12 @@
 // Clusters over the real sim provider (virtual nodes, virtual time) under
 // CAF's deterministic scheduler: failover for each error kind, rollback of
-// a half-provisioned cluster, --retry-until-up, and preemptions reaching
-// the cluster actor as events.
+// a half-provisioned cluster, --retry-until-up, preemptions reaching
+// the cluster actor as events, and virtual processes' ends pushed to their
+// job actors (the polls only a fallback).
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <variant>
 
 #include "actors/cluster_registry.hpp"
@@ -33,7 +35,9 @@ struct sim_cluster_fixture {
   caf::actor watch;
   caf::scoped_actor client{ds.sys};
 
-  explicit sim_cluster_fixture(const std::string& scenario) {
+  explicit sim_cluster_fixture(
+    const std::string& scenario,
+    const std::function<void(cluster_services&)>& tweak = {}) {
     sim.open(scenario);
     planner_settings ps;
     ps.catalog = sim.catalog;
@@ -49,6 +53,8 @@ struct sim_cluster_fixture {
     svc.providers = set;
     auto clock = sim.clock;
     svc.now_ms = [clock] { return *clock; };
+    if (tweak)
+      tweak(svc);
     registry = ds.sys.spawn(cluster_registry, svc);
     // As root_supervisor does: provider events go to the registry.
     for (auto& p : {sim.aws, sim.lambda})
@@ -144,6 +150,25 @@ struct sim_cluster_fixture {
 constexpr const char* cpu_task
   = "resources: {infra: aws, cpus: 2}\nrun: |\n  # sim: duration=forever\n  "
     "train\n";
+
+// A job of `duration` on a virtual node; the fallback polls of a watched
+// job back off to `fallback`, those of an unwatched one never come in the
+// test's time (so only a pushed end can be seen early).
+struct pushed_end_fixture : sim_cluster_fixture {
+  explicit pushed_end_fixture(caf::timespan fallback)
+    : sim_cluster_fixture{"seed: 1\n", [fallback](cluster_services& svc) {
+                            svc.job_poll_max = std::chrono::hours(24);
+                            svc.job_poll_max_watched = fallback;
+                          }} {}
+
+  void launch_job(const std::string& duration) {
+    launch("j", "resources: {infra: aws, cpus: 2}\nrun: |\n  # sim: duration="
+                  + duration + "\n  train\n");
+    REQUIRE(queue("j").at(0).status == "RUNNING");
+  }
+
+  std::string job_status() { return queue("j").at(0).status; }
+};
 
 } // namespace
 
@@ -296,4 +321,57 @@ TEST_CASE("sim: a preempted node is replaced where the cluster is when it is "
   CHECK(s.status == "UP");
   CHECK(s.placement.zone == zone);
   CHECK(f.count("cluster.p", "cluster.starting") == 1);
+}
+
+TEST_CASE("sim: a virtual job's end is pushed to its job actor, not left to "
+          "the slow fallback poll") {
+  pushed_end_fixture f{std::chrono::hours(1)};
+  f.launch_job("10m");
+  // The watcher looks when the scripted end is due (next_due_at).
+  f.watch = f.ds.sys.spawn(sim_watch, f.sim.world, f.pool,
+                           caf::timespan{std::chrono::hours(1)});
+  f.ds.run();
+  // Second by second (the sim clock moves before the actor clock, so big
+  // steps would let a poll see the future). The job's own polls back off
+  // (50 ms doubling: at about 1, 2, 3, 4, 5, 7, 11, 18, 31, 57, 109, 212,
+  // 417 and 827 s); none comes near the end at 600 s.
+  for (int s = 1; s < 600; ++s)
+    f.advance(1s);
+  CHECK(f.job_status() == "RUNNING");
+  f.advance(1s);
+  CHECK(f.job_status() == "SUCCEEDED");
+  CHECK(f.count("job.j.1", "job.finished") == 1);
+}
+
+TEST_CASE("sim: a cancelled virtual job ends at once through its notice") {
+  pushed_end_fixture f{std::chrono::hours(1)};
+  f.launch_job("forever");
+  f.advance(10min);
+  CHECK(f.job_status() == "RUNNING");
+  f.client->send(f.registry, cancel_atom_v,
+                 protocol::cancel_request{"j", {1}, false});
+  f.ds.run();
+  f.client->receive([](protocol::outcomes_reply&) {});
+  // No time passes: the end of the SIGTERMed process is pushed; the first
+  // poll after the signal would only come 50 ms later.
+  CHECK(f.job_status() == "CANCELLED");
+}
+
+TEST_CASE("sim: without the push (no sim_watch looks at the end), the "
+          "fallback poll still sees the job's end, at job_poll_max_watched") {
+  pushed_end_fixture f{std::chrono::minutes(1)};
+  f.launch_job("10m");
+  // Second by second (the sim clock moves before the actor clock, so big
+  // steps would let a poll see the future): the polls back off 50 ms,
+  // 100 ms, ... 51.2 s, then come every minute; with no cap the one after
+  // ~410 s would come after ~820 s.
+  int seen_at = 0;
+  for (int s = 1; s <= 700 && seen_at == 0; ++s) {
+    f.advance(1s);
+    if (f.job_status() != "RUNNING")
+      seen_at = s;
+  }
+  CHECK(f.job_status() == "SUCCEEDED");
+  CHECK(seen_at >= 600);
+  CHECK(seen_at <= 661);
 }

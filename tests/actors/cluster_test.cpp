@@ -418,3 +418,67 @@ TEST_CASE("a cluster recorded before owners existed is the user's, and a "
     f.ask<protocol::status_reply>(status_atom_v, protocol::clusters_request{})
       .clusters.empty());
 }
+
+namespace {
+
+// A worker pool whose tasks wait until (flush_atom): a provider call that
+// is slow to answer.
+struct held_pool_state {
+  static inline const char* name = "held_pool";
+  std::vector<std::pair<blocking_task, caf::response_promise>> held;
+};
+
+caf::behavior held_pool(caf::stateful_actor<held_pool_state>* self) {
+  return {
+    [=](blocking_task& task) {
+      auto promise = self->make_response_promise();
+      self->state.held.emplace_back(std::move(task), promise);
+      return promise;
+    },
+    [=](flush_atom) {
+      auto held = std::move(self->state.held);
+      self->state.held.clear();
+      for (auto& [task, promise] : held) {
+        task.fn();
+        promise.deliver(done_atom_v);
+      }
+      // From now on, at once.
+      self->become([](blocking_task& task) {
+        task.fn();
+        return done_atom_v;
+      });
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("a teardown accepted while a restored cluster still asks its "
+          "provider leaves no job actor behind") {
+  // Found by managed_jobs_bench: `jobs cancel -a` right after a restart
+  // tore clusters down whose restore then re-attached their jobs; the
+  // job actors outlived their clusters and kept skyd from stopping.
+  fixture f;
+  REQUIRE(std::holds_alternative<uint64_t>(f.launch("r", "run: keep\n")));
+  caf::anon_send_exit(f.registry, caf::exit_reason::user_shutdown);
+  f.ds.run();
+  f.extra.push_back(f.pool);
+  f.pool = f.ds.sys.spawn(held_pool);
+  f.registry = f.make_registry(); // r's query_instances is held
+  f.client->send(f.registry, down_atom_v,
+                 protocol::clusters_request{{"r"}, false});
+  f.ds.run();
+  caf::anon_send(f.pool, flush_atom_v); // the query, then the terminate
+  f.ds.run();
+  f.client->receive([](protocol::outcomes_reply& r) {
+    REQUIRE(r.results.size() == 1);
+    CHECK(r.results[0].ok);
+  });
+  f.advance(1s);
+  // No job actor polled the torn-down nodes (it would record the job's
+  // end after the cluster's removal).
+  auto kinds = f.kinds("job.r.");
+  CHECK(std::count(kinds.begin(), kinds.end(), "job.finished") == 0);
+  CHECK(kinds.back() == "job.removed");
+  CHECK(f.local->running_count() == 0);
+}

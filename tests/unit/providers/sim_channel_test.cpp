@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 
 #include "local_test_util.hpp"
 #include "providers/sim/sim_channels.hpp"
@@ -31,6 +32,16 @@ process_spec spec(const std::string& name, const std::string& script) {
   s.script = script;
   s.log_file = "logs/" + name + ".log";
   return s;
+}
+
+// Launches `cluster` (m5.large in us-east-1a): a channel to node `rank`.
+std::unique_ptr<node_channel> launch_node(sim_fixture& f,
+                                          const std::string& cluster,
+                                          bool spot = false, uint32_t nodes = 1,
+                                          uint32_t rank = 0) {
+  REQUIRE(f.aws->run_instances(
+    sim_request(cluster, "us-east-1", "us-east-1a", "m5.large", spot, nodes)));
+  return channel(*f.aws, cluster, rank);
 }
 
 process_status poll_ok(node_channel& ch, const process_handle& h) {
@@ -71,9 +82,7 @@ TEST_CASE("sim channel, virtual: processes run for their scripted duration "
           "on the sim clock") {
   sim_fixture f;
   f.open();
-  REQUIRE(f.aws->run_instances(
-    sim_request("v", "us-east-1", "us-east-1a", "m5.large", false, 2)));
-  auto ch = channel(*f.aws, "v", 1);
+  auto ch = launch_node(f, "v", false, 2, 1);
   CHECK(ch->home() == (f.world->settings().root / "aws" / "v" / "1").string());
   CHECK(ch->ip() == "127.0.0.1");
   // Nothing is created on disk in virtual mode.
@@ -122,9 +131,7 @@ TEST_CASE("sim channel, virtual: processes run for their scripted duration "
 TEST_CASE("sim channel, virtual: signals end a process with 128+sig") {
   sim_fixture f;
   f.open();
-  REQUIRE(f.aws->run_instances(
-    sim_request("v", "us-east-1", "us-east-1a", "m5.large")));
-  auto ch = channel(*f.aws, "v");
+  auto ch = launch_node(f, "v");
   auto h = ch->start(spec("serve", "# sim: duration=forever\n"));
   REQUIRE(h);
   f.advance_min(60);
@@ -183,6 +190,73 @@ TEST_CASE("sim channel, virtual: stopping a node stops its processes as "
   auto s = poll_ok(*ch, *h);
   CHECK(s.state == process_state::exited);
   CHECK(s.exit_code == 143);
+}
+
+TEST_CASE("sim channel, virtual: watch_exit tells when a process ends, "
+          "once, whatever ends it") {
+  sim_fixture f;
+  f.open();
+  auto ch = launch_node(f, "v", false, 2);
+  auto ch1 = channel(*f.aws, "v", 1);
+  std::map<std::string, int> told;
+  auto watch
+    = [&](node_channel& c, const process_handle& h, const std::string& name) {
+        return c.watch_exit(h, [&told, name] { ++told[name]; });
+      };
+  const int64_t t0 = *f.clock;
+  auto timed = ch->start(spec("timed", "# sim: duration=30s\n"));
+  auto signalled = ch->start(spec("signalled", "# sim: duration=forever\n"));
+  auto stopped = ch1->start(spec("stopped", "# sim: duration=1h\n"));
+  auto quick = ch->start(spec("quick", "true\n"));
+  REQUIRE((timed && signalled && stopped && quick));
+  CHECK_FALSE(f.world->next_due_at());
+  REQUIRE(watch(*ch, *timed, "timed"));
+  REQUIRE(watch(*ch, *signalled, "signalled"));
+  REQUIRE(watch(*ch1, *stopped, "stopped"));
+  // Already over: told at once, from the call itself.
+  REQUIRE(watch(*ch, *quick, "quick"));
+  CHECK(told == std::map<std::string, int>{{"quick", 1}});
+  // The scripted end is due at its time; sim_watch looks then.
+  CHECK(f.world->next_due_at() == t0 + 30'000);
+  f.advance_ms(29'999);
+  CHECK(f.world->check_preemptions() == 0);
+  CHECK(told.count("timed") == 0);
+  f.advance_ms(1);
+  // Nobody polls the process: any look into the world sees the end.
+  (void) f.world->check_preemptions();
+  CHECK(told["timed"] == 1);
+  CHECK(f.world->next_due_at() == t0 + 3'600'000);
+  // A signal ends it at once. A notice that throws breaks nothing (the
+  // signal, other notices).
+  REQUIRE(ch->watch_exit(*signalled,
+                         [] { throw std::runtime_error("watcher gone"); }));
+  REQUIRE(ch->signal(*signalled, SIGTERM));
+  CHECK(told["signalled"] == 1);
+  CHECK(poll_ok(*ch, *signalled).exit_code == 143);
+  CHECK(told.count("stopped") == 0);
+  // Stopping the node stops its processes (SIGTERM).
+  REQUIRE(f.aws->stop_instances("v"));
+  CHECK(told["stopped"] == 1);
+  // A preempted node loses them, and a torn-down one.
+  auto wch = launch_node(f, "w", true);
+  auto spot = wch->start(spec("spot", "# sim: duration=forever\n"));
+  REQUIRE(spot);
+  REQUIRE(watch(*wch, *spot, "spot"));
+  REQUIRE(f.world->preempt("w"));
+  CHECK(told["spot"] == 1);
+  auto xch = launch_node(f, "x");
+  auto gone = xch->start(spec("gone", "# sim: duration=forever\n"));
+  REQUIRE(gone);
+  REQUIRE(watch(*xch, *gone, "gone"));
+  REQUIRE(f.aws->terminate_instances("x"));
+  CHECK(told["gone"] == 1);
+  // Each notice came once, and nothing is left to look for.
+  f.advance_min(120);
+  (void) f.world->check_preemptions();
+  for (const auto& [name, n] : told)
+    CHECK(n == 1);
+  CHECK(told.size() == 6);
+  CHECK_FALSE(f.world->next_due_at());
 }
 
 TEST_CASE("sim channel, virtual: upload copies nothing and counts files") {
