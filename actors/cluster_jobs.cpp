@@ -298,6 +298,7 @@ std::vector<job_summary> queue_of(const cluster_state& st) {
     s.resources = resources_text(j);
     s.num_nodes = j.num_nodes;
     s.log_dir = ".sky/jobs/" + std::to_string(j.job_id);
+    s.task_id = j.task_id;
     out.push_back(std::move(s));
   }
   return out;

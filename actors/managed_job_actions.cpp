@@ -318,6 +318,46 @@ void do_launch(managed_job_ptr self, bool tear_down_first) {
     go();
 }
 
+// skyd stopped during a launch. When the launch got as far as submitting
+// the task (the job's cluster is there with a job of the task's id, maybe
+// running it already), the job goes on there: tearing that down and
+// launching again would run the task twice (the crash harness saw it).
+// Otherwise what the launch made is torn down and the launch starts again.
+void adopt_or_relaunch(managed_job_ptr self) {
+  auto& st = self->state;
+  const auto& order = st.snap.job.launch;
+  if (st.snap.cluster.empty() || !order) {
+    do_launch(self, true);
+    return;
+  }
+  auto task_id = managed_task_id(st.snap.job, order->task_index);
+  auto epoch = ++st.epoch;
+  self
+    ->request(st.svc.clusters, std::chrono::seconds(30), queue_atom_v,
+              protocol::queue_request{{st.snap.cluster}})
+    .then(
+      [=](protocol::queue_reply& q) {
+        if (epoch != self->state.epoch)
+          return; // cancelled meanwhile: that decides
+        for (const auto& j : q.jobs)
+          if (j.task_id == task_id) {
+            logger("managed_jobs")
+              ->info("managed job {}: its task is on cluster {} as job {}; "
+                     "carrying on there",
+                     self->state.snap.job.id, self->state.snap.cluster,
+                     j.job_id);
+            on_launched(self, epoch, j.job_id);
+            return;
+          }
+        do_launch(self, true);
+      },
+      [=](caf::error&) {
+        // No such cluster (its launch was undone at restart): launch.
+        if (epoch == self->state.epoch)
+          do_launch(self, true);
+      });
+}
+
 void carry_out(managed_job_ptr self, const optimizer::managed_job_decision& d) {
   auto& st = self->state;
   switch (d.action) {
@@ -352,10 +392,7 @@ void resume(managed_job_ptr self) {
       return; // the registry admits it
     case mj_state::starting:
     case mj_state::recovering:
-      // skyd stopped during a launch: what it made (maybe a cluster with
-      // the task already submitted) is torn down and the launch starts
-      // again, so the task never runs twice.
-      do_launch(self, true);
+      adopt_or_relaunch(self);
       return;
     case mj_state::running:
       watch(self);

@@ -142,10 +142,13 @@ struct job_summary {
   std::string resources;
   uint32_t num_nodes = 1;
   std::string log_dir;
+  /// SKYPILOT_TASK_ID of the job (a managed job finds its task by it after
+  /// a restart). Absent in replies of older skyds.
+  std::string task_id;
 
   MSGPACK_DEFINE_MAP(cluster, job_id, name, command, status, submitted_at_ms,
                      started_at_ms, ended_at_ms, exit_code, resources,
-                     num_nodes, log_dir)
+                     num_nodes, log_dir, task_id)
 };
 
 } // namespace sky

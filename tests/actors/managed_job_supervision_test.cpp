@@ -190,3 +190,39 @@ TEST_CASE("a managed job snapshot that cannot be read shows FAILED_CONTROLLER, "
   REQUIRE(kept);
   CHECK(*kept == std::optional<std::string>{"not a snapshot"});
 }
+
+TEST_CASE("a job whose launch was cut short by a restart after its task was "
+          "submitted carries on with that task instead of running it twice") {
+  managed_fixture f;
+  protocol::jobs_launch_request req;
+  auto p = task::parse_task_yaml(long_task, "t.yaml");
+  REQUIRE(p);
+  req.pipeline = *p;
+  req.detach = true;
+  f.client->send(f.jobs, launch_atom_v, req);
+  // Run until the cluster has recorded the task's job: the cluster's
+  // answer to the launch is still on its way to the supervisor, whose
+  // record says STARTING.
+  while (f.kinds("job.").empty())
+    REQUIRE(f.ds.sched.try_run_once());
+  REQUIRE(f.kinds("managed_job.1").back() == "managed_job.launching");
+  // skyd stops (the managed jobs go; the clusters are restored as they
+  // were, as cluster_test checks) and starts again.
+  caf::anon_send_exit(f.jobs, caf::exit_reason::user_shutdown);
+  f.ds.run();
+  f.client->receive([](protocol::managed_job_row&) {}, [](caf::error&) {},
+                    caf::after(0s) >> [] {});
+  f.jobs = f.start_jobs();
+  f.advance(100ms);
+
+  auto r = f.row(1);
+  CHECK(r.status == "RUNNING");
+  CHECK(f.local->processes.size() == 1); // not launched again
+  CHECK(f.local->running_count() == 1);
+  f.local->finish(0, "train");
+  f.advance(2s);
+  f.advance(2s);
+  CHECK(f.row(1).status == "SUCCEEDED");
+  CHECK(f.local->processes.size() == 1);
+  CHECK(f.local->clusters.empty());
+}
