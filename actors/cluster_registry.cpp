@@ -196,14 +196,16 @@ void fan_out(self_ptr self, std::vector<std::string> names,
 }
 
 // The clusters a request names; with `all` (or no names) every cluster,
-// or for a user's verb (stop, start, down) every cluster of the user's: a
-// managed job's cluster is its job's to tear down.
-std::vector<std::string>
-names_of(self_ptr self, const protocol::clusters_request& req, bool user_verb) {
+// or with `users_only` (stop, start, down, queue) every cluster of the
+// user's: a managed job's cluster is its job's to tear down, and its queue
+// is `jobs queue`.
+std::vector<std::string> names_of(self_ptr self,
+                                  const protocol::clusters_request& req,
+                                  bool users_only) {
   if (req.all || req.clusters.empty()) {
     std::vector<std::string> all;
     for (const auto& [name, _] : self->state.clusters)
-      if (!user_verb || owner_of(self, name).empty())
+      if (!users_only || owner_of(self, name).empty())
         all.push_back(name);
     return all;
   }
@@ -369,7 +371,9 @@ caf::behavior cluster_registry(self_ptr self, cluster_services svc) {
     },
     [=](queue_atom, protocol::queue_request& req) {
       auto promise = self->make_response_promise();
-      auto names = names_of(self, {req.clusters, false}, false);
+      // Without names: the user's clusters, as `status` shows them (a
+      // managed job's queue is `jobs queue`); a cluster named is shown.
+      auto names = names_of(self, {req.clusters, false}, true);
       struct gather {
         protocol::queue_reply reply;
         std::vector<std::vector<job_summary>> parts;

@@ -352,6 +352,11 @@ TEST_CASE("a managed job's cluster is its job's: the user's verbs are refused, "
   // Reading verbs still see it.
   CHECK(f.queue("job-7").size() == 1);
   CHECK(f.queue("job-7").at(0).status == "RUNNING");
+  // `queue` without names: the user's clusters only.
+  auto everyone
+    = f.ask<protocol::queue_reply>(queue_atom_v, protocol::queue_request{});
+  REQUIRE(everyone.jobs.size() == 1);
+  CHECK(everyone.jobs[0].cluster == "mine");
 
   // down -a: the user's clusters only.
   auto all = user_down({}, true);
