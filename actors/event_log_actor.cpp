@@ -203,6 +203,16 @@ event_log(self_ptr self, std::shared_ptr<storage::event_log> log) {
         return snaps.error();
       return std::move(*snaps);
     },
+    [=](snapshots_atom, std::string& entity,
+        caf::get_atom) -> caf::result<snapshot_list> {
+      auto snap = self->state.log->load_snapshot(entity);
+      if (!snap)
+        return snap.error();
+      snapshot_list out;
+      if (*snap)
+        out.emplace_back(std::move(entity), std::move(**snap));
+      return out;
+    },
     [=](snapshots_atom, std::string& prefix,
         count_atom) -> caf::result<uint64_t> {
       auto n = self->state.log->count_snapshots(prefix);

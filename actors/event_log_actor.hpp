@@ -38,6 +38,9 @@ using event_log_actor = caf::typed_actor<
   caf::reacts_to<unsubscribe_atom, caf::actor>,
   // Snapshots whose entity starts with the prefix.
   caf::replies_to<snapshots_atom, std::string>::with<snapshot_list>,
+  // One entity's snapshot (none when it has no snapshot).
+  caf::replies_to<snapshots_atom, std::string,
+                  caf::get_atom>::with<snapshot_list>,
   // How many snapshots start with the prefix (none is copied).
   caf::replies_to<snapshots_atom, std::string, count_atom>::with<uint64_t>,
   // Commits everything queued now; answers with the last seq.

@@ -187,16 +187,18 @@ void revive(self_ptr self, uint64_t id, const caf::error& reason) {
   auto why = "its supervisor failed (" + exit_text(reason) + ")";
   logger("managed_jobs")->error("managed job {}: {}", id, why);
   st.reviving.insert(id);
-  auto key = managed_job_entity(id);
-  self->request(st.svc.log, std::chrono::seconds(60), snapshots_atom_v, key)
+  // This job's snapshot only: a prefix read of "managed_job.1" would copy
+  // every job whose id starts with 1.
+  self
+    ->request(st.svc.log, std::chrono::seconds(60), snapshots_atom_v,
+              managed_job_entity(id), caf::get_atom_v)
     .then(
       [=](snapshot_list& list) {
         auto& st = self->state;
         st.reviving.erase(id);
         std::optional<result<managed_job_snapshot>> snap;
-        for (const auto& [k, v] : list)
-          if (k == key)
-            snap = decode_managed_job_snapshot(v);
+        if (!list.empty())
+          snap = decode_managed_job_snapshot(list.front().second);
         if (!snap || !*snap) {
           show_unreadable(self, id,
                           snap ? describe(snap->error()).message

@@ -147,29 +147,21 @@ public:
   result<std::vector<std::pair<std::string, std::string>>>
   load_snapshots(std::string_view prefix) const override {
     std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(rocksdb::ReadOptions{}, state_)};
-    for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()});
-         it->Valid()
-         && it->key().starts_with(rocksdb::Slice{prefix.data(), prefix.size()});
-         it->Next())
-      out.emplace_back(it->key().ToString(), it->value().ToString());
-    if (!it->status().ok())
-      return storage_error(dir_, "snapshot scan", it->status());
+    auto ok
+      = scan_snapshots(prefix, "snapshot scan", [&](rocksdb::Iterator& it) {
+          out.emplace_back(it.key().ToString(), it.value().ToString());
+        });
+    if (!ok)
+      return ok.error();
     return out;
   }
 
   result<uint64_t> count_snapshots(std::string_view prefix) const override {
     uint64_t n = 0;
-    std::unique_ptr<rocksdb::Iterator> it{
-      db_->NewIterator(rocksdb::ReadOptions{}, state_)};
-    for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()});
-         it->Valid()
-         && it->key().starts_with(rocksdb::Slice{prefix.data(), prefix.size()});
-         it->Next())
-      ++n;
-    if (!it->status().ok())
-      return storage_error(dir_, "snapshot count", it->status());
+    auto ok = scan_snapshots(prefix, "snapshot count",
+                             [&](rocksdb::Iterator&) { ++n; });
+    if (!ok)
+      return ok.error();
     return n;
   }
 
@@ -195,6 +187,21 @@ public:
   }
 
 private:
+  // Calls `each` with the iterator at every snapshot whose entity starts
+  // with `prefix`, in entity order.
+  template <class F>
+  result<void> scan_snapshots(std::string_view prefix, const char* what,
+                              F each) const {
+    const rocksdb::Slice p{prefix.data(), prefix.size()};
+    std::unique_ptr<rocksdb::Iterator> it{
+      db_->NewIterator(rocksdb::ReadOptions{}, state_)};
+    for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next())
+      each(*it);
+    if (!it->status().ok())
+      return storage_error(dir_, what, it->status());
+    return {};
+  }
+
   std::filesystem::path dir_;
   rocksdb_settings settings_;
   std::unique_ptr<rocksdb::DB> db_;

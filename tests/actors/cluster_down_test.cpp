@@ -56,6 +56,16 @@ struct down_fixture : testing::cluster_fixture {
     return a;
   }
 
+  // The teardown succeeded and the launch it cut short failed with it.
+  static void check_down_ended_launch(const answers& a) {
+    REQUIRE(a.down);
+    REQUIRE(a.down->results.size() == 1);
+    INFO(a.down->results[0].message);
+    CHECK(a.down->results[0].ok);
+    CHECK_FALSE(a.launched);
+    CHECK(a.launch_error.find("torn down") != std::string::npos);
+  }
+
   void send_launch(const std::string& name) {
     launch_order order;
     order.task = testing::task_of(aws_task);
@@ -74,12 +84,7 @@ TEST_CASE("down while a launch is being planned removes the cluster without "
   REQUIRE_FALSE(f.has_kind("cluster.early", "cluster.provisioning"));
 
   auto a = f.down_now("early");
-  REQUIRE(a.down);
-  REQUIRE(a.down->results.size() == 1);
-  INFO(a.down->results[0].message);
-  CHECK(a.down->results[0].ok);
-  CHECK_FALSE(a.launched);
-  CHECK(a.launch_error.find("torn down") != std::string::npos);
+  down_fixture::check_down_ended_launch(a);
   CHECK(f.aws->calls.empty());
   CHECK(f.kinds("cluster.early").back() == "cluster.terminated");
   CHECK(
@@ -97,12 +102,7 @@ TEST_CASE("down during a provisioning attempt waits for it and terminates "
   REQUIRE(f.aws->calls.empty());
 
   auto a = f.down_now("mid");
-  REQUIRE(a.down);
-  REQUIRE(a.down->results.size() == 1);
-  INFO(a.down->results[0].message);
-  CHECK(a.down->results[0].ok);
-  CHECK_FALSE(a.launched);
-  CHECK(a.launch_error.find("torn down") != std::string::npos);
+  down_fixture::check_down_ended_launch(a);
   // The attempt ran, and what it made is gone; the cluster never came UP.
   CHECK(std::count(f.aws->calls.begin(), f.aws->calls.end(),
                    "run mid us-east-1/us-east-1a")

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "fake_skyd.hpp"
+#include "messages/cluster_protocol.hpp"
 #include "skyctl/app.hpp"
 
 namespace sky::testing {
@@ -45,6 +48,24 @@ struct cli_setup {
   cli::terminal_info term{};
   std::string answers;
 };
+
+/// A terminal whose user answers prompts with `answers`.
+inline cli_setup interactive(std::string answers) {
+  cli_setup s;
+  s.term.stdin_tty = true;
+  s.answers = std::move(answers);
+  return s;
+}
+
+/// The only request of `verb` skyd got, decoded.
+template <class T>
+T request_of(const fake_skyd& skyd, const std::string& verb) {
+  auto body = skyd.body_of(verb);
+  REQUIRE(body);
+  auto decoded = protocol::decode_as<T>(*body, verb);
+  REQUIRE(decoded);
+  return *decoded;
+}
 
 inline cli_result run_cli(const fake_skyd& skyd, std::vector<std::string> args,
                           const cli_setup& setup = {}) {

@@ -12,18 +12,11 @@ using namespace sky;
 using namespace sky::cli;
 using sky::testing::cli_setup;
 using sky::testing::fake_skyd;
+using sky::testing::interactive;
+using sky::testing::request_of;
 using sky::testing::run_cli;
 
 namespace {
-
-template <class T>
-T request_of(const fake_skyd& skyd, const std::string& verb) {
-  auto body = skyd.body_of(verb);
-  REQUIRE(body);
-  auto decoded = protocol::decode_as<T>(*body, verb);
-  REQUIRE(decoded);
-  return *decoded;
-}
 
 std::string final_outcome(std::string cluster, uint64_t job, std::string status,
                           std::optional<int32_t> code = std::nullopt) {
@@ -63,13 +56,6 @@ cluster_summary cluster(std::string name, std::string status) {
   c.placement.provider = "local";
   c.head_ip = "127.0.0.1";
   return c;
-}
-
-cli_setup interactive(std::string answers) {
-  cli_setup s;
-  s.term.stdin_tty = true;
-  s.answers = std::move(answers);
-  return s;
 }
 
 } // namespace

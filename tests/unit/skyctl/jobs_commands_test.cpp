@@ -11,18 +11,11 @@ using namespace sky;
 using namespace sky::cli;
 using sky::testing::cli_setup;
 using sky::testing::fake_skyd;
+using sky::testing::interactive;
+using sky::testing::request_of;
 using sky::testing::run_cli;
 
 namespace {
-
-template <class T>
-T request_of(const fake_skyd& skyd, const std::string& verb) {
-  auto body = skyd.body_of(verb);
-  REQUIRE(body);
-  auto decoded = protocol::decode_as<T>(*body, verb);
-  REQUIRE(decoded);
-  return *decoded;
-}
 
 std::string outcome(uint64_t job, std::string status,
                     std::optional<int32_t> code = std::nullopt) {
@@ -45,13 +38,6 @@ protocol::managed_job_row row(uint64_t id, std::string name,
   r.status = std::move(status);
   r.submitted_at_ms = 1'000;
   return r;
-}
-
-cli_setup interactive(std::string answers) {
-  cli_setup s;
-  s.term.stdin_tty = true;
-  s.answers = std::move(answers);
-  return s;
 }
 
 } // namespace
