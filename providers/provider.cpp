@@ -2,18 +2,6 @@
 
 namespace sky::providers {
 
-std::string_view to_string(failure_scope s) noexcept {
-  switch (s) {
-    case failure_scope::zone:
-      return "zone";
-    case failure_scope::region:
-      return "region";
-    case failure_scope::cloud:
-      return "cloud";
-  }
-  return "zone";
-}
-
 std::string_view to_string(instance_state s) noexcept {
   switch (s) {
     case instance_state::pending:

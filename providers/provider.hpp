@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "messages/failure_scope.hpp"
 #include "messages/result.hpp"
 #include "messages/task/task_spec.hpp"
 #include "providers/node_channel.hpp"
@@ -31,12 +32,6 @@ struct feature_set {
   bool open_ports = false;
   bool gpus = false;
 };
-
-/// How far a failure reaches: what failover blocks before trying the next
-/// candidate.
-enum class failure_scope : uint8_t { zone, region, cloud };
-
-std::string_view to_string(failure_scope s) noexcept;
 
 /// A provider failure: `code` is one of errc::no_capacity, quota, auth,
 /// transient, fatal, unsupported (or invalid_argument for a bad request).

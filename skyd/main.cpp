@@ -13,8 +13,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
 
-#include "actors/logging.hpp"
-#include "actors/root_supervisor.hpp"
+#include "actors/core/logging.hpp"
+#include "actors/core/root_supervisor.hpp"
 #include "messages/instance_lock.hpp"
 #include "messages/version.hpp"
 #include "skyd/config.hpp"
@@ -23,7 +23,7 @@
 #include "skyd/sim_setup.hpp"
 #include "skyd/ssh_setup.hpp"
 #include "skyd/systemd_notify.hpp"
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "providers/local/local_provider.hpp"
 #include "storage/rocksdb_event_log.hpp"
 

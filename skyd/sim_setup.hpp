@@ -6,9 +6,9 @@
 
 #include <memory>
 
-#include "actors/provider_set.hpp"
+#include "actors/core/provider_set.hpp"
 #include "messages/result.hpp"
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "providers/sim/sim_world.hpp"
 #include "skyd/config.hpp"
 

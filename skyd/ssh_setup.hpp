@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "actors/provider_set.hpp"
+#include "actors/core/provider_set.hpp"
 #include "messages/result.hpp"
 #include "providers/ssh/ssh_provider.hpp"
 #include "skyd/config.hpp"

@@ -4,7 +4,7 @@
 // snapshot of each entity, updated atomically with the event that changed it.
 //
 // Implementations are synchronous and single-threaded by contract: skyd calls
-// them from one detached actor (actors/event_log_actor), which batches
+// them from one detached actor (actors/core/event_log_actor), which batches
 // concurrent appends into one call (group commit).
 
 #include <cstdint>

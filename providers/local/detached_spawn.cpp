@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "providers/local/fs_util.hpp"
-#include "providers/local/proc_stat.hpp"
+#include "providers/common/fs_util.hpp"
+#include "providers/common/proc_stat.hpp"
 
 namespace sky::providers::local_detail {
 

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "providers/local/detached_spawn.hpp"
-#include "providers/local/fs_util.hpp"
-#include "providers/local/proc_stat.hpp"
-#include "providers/local/process_records.hpp"
+#include "providers/common/fs_util.hpp"
+#include "providers/common/proc_stat.hpp"
+#include "providers/common/process_records.hpp"
 #include "providers/local/sync_dir.hpp"
-#include "providers/local/wrapper.hpp"
+#include "providers/common/wrapper.hpp"
 
 namespace sky::providers {
 

@@ -2,10 +2,10 @@
 
 #include <thread>
 
-#include "providers/local/capacity.hpp"
-#include "providers/local/fs_util.hpp"
+#include "providers/common/capacity.hpp"
+#include "providers/common/fs_util.hpp"
 #include "providers/local/local_channel.hpp"
-#include "providers/local/node_killer.hpp"
+#include "providers/common/node_killer.hpp"
 
 namespace sky::providers {
 

@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "providers/local/capacity.hpp"
-#include "providers/local/cluster_store.hpp"
-#include "providers/local/host_resources.hpp"
+#include "providers/common/capacity.hpp"
+#include "providers/common/cluster_store.hpp"
+#include "providers/common/host_resources.hpp"
 #include "providers/provider.hpp"
 
 namespace sky::providers {

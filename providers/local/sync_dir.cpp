@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 
 namespace sky::providers {
 

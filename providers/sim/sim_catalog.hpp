@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "messages/result.hpp"
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 
 namespace sky::providers::sim {
 

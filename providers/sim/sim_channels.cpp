@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "messages/suggest.hpp"
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 #include "providers/sim/sim_duration.hpp"
 
 namespace sky::providers {

@@ -10,8 +10,8 @@
 #include <limits>
 
 #include "messages/suggest.hpp"
-#include "providers/local/fs_util.hpp"
-#include "providers/local/node_killer.hpp"
+#include "providers/common/fs_util.hpp"
+#include "providers/common/node_killer.hpp"
 #include "providers/sim/admission.hpp"
 #include "providers/sim/sim_duration.hpp"
 

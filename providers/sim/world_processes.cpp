@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <csignal>
 
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 #include "providers/sim/sim_duration.hpp"
 #include "providers/sim/sim_world.hpp"
 

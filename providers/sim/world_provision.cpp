@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "providers/local/fs_util.hpp"
-#include "providers/local/node_killer.hpp"
+#include "providers/common/fs_util.hpp"
+#include "providers/common/node_killer.hpp"
 #include "providers/sim/admission.hpp"
 #include "providers/sim/preemption.hpp"
 #include "providers/sim/sim_world.hpp"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "messages/result.hpp"
-#include "providers/local/host_resources.hpp"
+#include "providers/common/host_resources.hpp"
 
 namespace sky::providers::ssh {
 

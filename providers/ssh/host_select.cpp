@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "providers/local/capacity.hpp"
+#include "providers/common/capacity.hpp"
 
 namespace sky::providers::ssh {
 

@@ -12,7 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "messages/task/yaml_reader.hpp"
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 
 namespace sky::providers::ssh {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <sstream>
 
-#include "providers/local/wrapper.hpp"
+#include "providers/common/wrapper.hpp"
 
 namespace sky::providers::ssh {
 

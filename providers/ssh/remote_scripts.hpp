@@ -6,7 +6,7 @@
 // they print. Nothing here talks to a network; ssh_node_channel runs them.
 //
 // On a host, a node lives in one directory (see docs/SSH.md):
-//   <node>/.sky/wrapper-<hash>.sh   the node wrapper (providers/local/wrapper)
+//   <node>/.sky/wrapper-<hash>.sh   the node wrapper (providers/common/wrapper)
 //   <node>/.sky/scripts/            one script file per start (removed at end)
 //   <log>, <log>.start, <log>.exit  output, "<pid> <ticks>", "<code> <ms>"
 //   <log>.launch                    written before the wrapper is spawned

@@ -9,7 +9,7 @@
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 
 namespace sky::providers::ssh {
 

@@ -4,8 +4,8 @@
 #include <csignal>
 #include <filesystem>
 
-#include "providers/local/fs_util.hpp"
-#include "providers/local/wrapper.hpp"
+#include "providers/common/fs_util.hpp"
+#include "providers/common/wrapper.hpp"
 #include "providers/ssh/remote_scripts.hpp"
 #include "providers/ssh/sftp_sync.hpp"
 

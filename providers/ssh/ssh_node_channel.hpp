@@ -1,7 +1,7 @@
 #pragma once
 
 // The node channel of a node on an SSH host. Processes run under the same
-// wrapper as local nodes (providers/local/wrapper.hpp), detached with
+// wrapper as local nodes (providers/common/wrapper.hpp), detached with
 // setsid (own session and process group, stdin /dev/null, output appended
 // to a log file on the host), so neither a dropped connection nor a skyd
 // restart kills them; poll, find_process and signal read the wrapper's

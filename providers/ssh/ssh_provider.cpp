@@ -3,8 +3,8 @@
 #include <future>
 #include <sys/stat.h>
 
-#include "providers/local/capacity.hpp"
-#include "providers/local/fs_util.hpp"
+#include "providers/common/capacity.hpp"
+#include "providers/common/fs_util.hpp"
 #include "providers/ssh/host_select.hpp"
 #include "providers/ssh/remote_scripts.hpp"
 #include "providers/ssh/ssh_node_channel.hpp"

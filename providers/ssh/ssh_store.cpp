@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 
 namespace sky::providers::ssh {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "messages/result.hpp"
-#include "providers/local/cluster_store.hpp"
+#include "providers/common/cluster_store.hpp"
 #include "providers/provider.hpp"
 #include "providers/ssh/pool_config.hpp"
 

@@ -8,8 +8,8 @@
 
 #include <variant>
 
-#include "actors/cluster_registry.hpp"
-#include "actors/worker_pool.hpp"
+#include "actors/cluster/cluster_registry.hpp"
+#include "actors/core/worker_pool.hpp"
 #include "deterministic.hpp"
 #include "fake_provider.hpp"
 #include "messages/cluster_snapshot.hpp"
@@ -74,17 +74,17 @@ struct cluster_fixture {
   }
 
   caf::actor make_registry() {
-    cluster_services svc;
-    svc.log = log;
-    svc.planner = planner_actor;
-    svc.pool = pool;
+    cluster_deps deps;
+    deps.log = log;
+    deps.planner = planner_actor;
+    deps.pool = pool;
     auto set = std::make_shared<provider_set>();
     set->by_name["local"] = local;
     set->by_name["aws"] = aws;
-    svc.providers = set;
+    deps.providers = set;
     auto clock = now;
-    svc.now_ms = [clock] { return *clock; };
-    auto r = ds.sys.spawn(cluster_registry, svc);
+    deps.now_ms = [clock] { return *clock; };
+    auto r = ds.sys.spawn(cluster_registry, deps);
     client->send(r, load_atom_v);
     ds.run();
     client->receive([](bool) {});

@@ -9,9 +9,9 @@
 #include <functional>
 #include <variant>
 
-#include "actors/cluster_registry.hpp"
-#include "actors/sim_watch.hpp"
-#include "actors/worker_pool.hpp"
+#include "actors/cluster/cluster_registry.hpp"
+#include "actors/sim/sim_watch.hpp"
+#include "actors/core/worker_pool.hpp"
 #include "deterministic.hpp"
 #include "messages/task/parse_task.hpp"
 #include "storage/memory_event_log.hpp"
@@ -35,27 +35,27 @@ struct sim_cluster_fixture {
   caf::actor watch;
   caf::scoped_actor client{ds.sys};
 
-  explicit sim_cluster_fixture(
-    const std::string& scenario,
-    const std::function<void(cluster_services&)>& tweak = {}) {
+  explicit sim_cluster_fixture(const std::string& scenario,
+                               const std::function<void(cluster_deps&)>& tweak
+                               = {}) {
     sim.open(scenario);
     planner_settings ps;
     ps.catalog = sim.catalog;
     ps.clouds = {"aws", "lambda"};
     planner_actor = ds.sys.spawn(planner, ps);
-    cluster_services svc;
-    svc.log = log;
-    svc.planner = planner_actor;
-    svc.pool = pool;
+    cluster_deps deps;
+    deps.log = log;
+    deps.planner = planner_actor;
+    deps.pool = pool;
     auto set = std::make_shared<provider_set>();
     set->by_name["aws"] = sim.aws;
     set->by_name["lambda"] = sim.lambda;
-    svc.providers = set;
+    deps.providers = set;
     auto clock = sim.clock;
-    svc.now_ms = [clock] { return *clock; };
+    deps.now_ms = [clock] { return *clock; };
     if (tweak)
-      tweak(svc);
-    registry = ds.sys.spawn(cluster_registry, svc);
+      tweak(deps);
+    registry = ds.sys.spawn(cluster_registry, deps);
     // As root_supervisor does: provider events go to the registry.
     for (auto& p : {sim.aws, sim.lambda})
       p->set_event_sink([r = registry](providers::provider_event ev) {
@@ -156,9 +156,9 @@ constexpr const char* cpu_task
 // test's time (so only a pushed end can be seen early).
 struct pushed_end_fixture : sim_cluster_fixture {
   explicit pushed_end_fixture(caf::timespan fallback)
-    : sim_cluster_fixture{"seed: 1\n", [fallback](cluster_services& svc) {
-                            svc.job_poll_max = std::chrono::hours(24);
-                            svc.job_poll_max_watched = fallback;
+    : sim_cluster_fixture{"seed: 1\n", [fallback](cluster_deps& deps) {
+                            deps.job_poll_max = std::chrono::hours(24);
+                            deps.job_poll_max_watched = fallback;
                           }} {}
 
   void launch_job(const std::string& duration) {

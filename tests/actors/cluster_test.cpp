@@ -52,10 +52,9 @@ TEST_CASE("a launch provisions, runs setup then run, and ends SUCCEEDED") {
 
 TEST_CASE("failover blocks the failed place and lands on the next candidate") {
   fixture f;
-  f.aws->fail_next_run("us-east-1",
-                       providers::provider_error(errc::no_capacity,
-                                                 providers::failure_scope::zone,
-                                                 "no m5.2xlarge capacity"));
+  f.aws->fail_next_run("us-east-1", providers::provider_error(
+                                      errc::no_capacity, failure_scope::zone,
+                                      "no m5.2xlarge capacity"));
   auto job = f.launch("big", "resources: {infra: aws, cpus: 8}\nrun: x\n");
   REQUIRE(std::holds_alternative<uint64_t>(job));
   auto s = f.status("big");
@@ -75,9 +74,8 @@ TEST_CASE("when every candidate fails the launch fails and nothing remains") {
   fixture f;
   for (auto region : {"us-east-1", "us-west-2"})
     f.aws->fail_next_run(
-      region, providers::provider_error(errc::no_capacity,
-                                        providers::failure_scope::region,
-                                        "out of capacity"));
+      region, providers::provider_error(
+                errc::no_capacity, failure_scope::region, "out of capacity"));
   auto job = f.launch("none", "resources: {infra: aws, cpus: 8}\nrun: x\n");
   REQUIRE(std::holds_alternative<std::string>(job));
   CHECK(std::get<std::string>(job).find("no place can run the task")

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "actors/event_log_actor.hpp"
+#include "actors/core/event_log_actor.hpp"
 #include "deterministic.hpp"
 #include "storage/memory_event_log.hpp"
 

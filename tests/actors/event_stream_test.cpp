@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "actors/event_log_actor.hpp"
-#include "actors/event_stream.hpp"
+#include "actors/core/event_log_actor.hpp"
+#include "actors/stream/event_stream.hpp"
 #include "deterministic.hpp"
 #include "messages/protocol.hpp"
 #include "storage/memory_event_log.hpp"

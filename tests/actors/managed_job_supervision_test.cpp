@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "actors/managed_jobs.hpp"
+#include "actors/managed_job/managed_jobs.hpp"
 #include "cluster_fixture.hpp"
 #include "messages/task/parse_task.hpp"
 #include "tests/support/test_support.hpp"
@@ -26,15 +26,15 @@ struct managed_fixture : testing::cluster_fixture {
   managed_fixture() { jobs = start_jobs(); }
 
   caf::actor start_jobs() {
-    managed_job_services svc;
-    svc.log = log;
-    svc.clusters = registry;
-    svc.planner = planner_actor;
-    svc.pool = pool;
-    svc.dir = dir.path();
+    managed_job_deps deps;
+    deps.log = log;
+    deps.clusters = registry;
+    deps.planner = planner_actor;
+    deps.pool = pool;
+    deps.dir = dir.path();
     auto clock = now;
-    svc.now_ms = [clock] { return *clock; };
-    auto a = ds.sys.spawn(managed_jobs, svc);
+    deps.now_ms = [clock] { return *clock; };
+    auto a = ds.sys.spawn(managed_jobs, deps);
     extra.push_back(a);
     client->send(a, load_atom_v);
     ds.run();

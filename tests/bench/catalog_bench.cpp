@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace sky::optimizer;

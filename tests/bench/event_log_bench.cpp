@@ -16,7 +16,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/event_log_actor.hpp"
+#include "actors/core/event_log_actor.hpp"
 #include "bench_util.hpp"
 #include "messages/msgpack_util.hpp"
 #include "storage/rocksdb_event_log.hpp"

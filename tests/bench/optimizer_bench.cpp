@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "optimizer/chain.hpp"
-#include "optimizer/optimizer.hpp"
+#include "optimizer/placement/chain.hpp"
+#include "optimizer/placement/optimizer.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace sky;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 

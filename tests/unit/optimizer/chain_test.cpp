@@ -4,7 +4,7 @@
 #include <functional>
 #include <random>
 
-#include "optimizer/chain.hpp"
+#include "optimizer/placement/chain.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "messages/task/parse_task.hpp"
-#include "optimizer/autostop.hpp"
-#include "optimizer/cluster_fit.hpp"
+#include "optimizer/cluster/autostop.hpp"
+#include "optimizer/cluster/cluster_fit.hpp"
 
 using namespace sky;
 using namespace sky::optimizer;
@@ -43,8 +43,8 @@ TEST_CASE("a task fits a cluster that has at least what it asks") {
   CHECK(fits_cluster(task_from("resources: {accelerators: a100:1, cpus: "
                                "8+}\nnum_nodes: 2\n"),
                      "a", c));
-  CHECK(fits_cluster(task_from("resources: {infra: gcp/us-central1}\n"), "a",
-                     c));
+  CHECK(
+    fits_cluster(task_from("resources: {infra: gcp/us-central1}\n"), "a", c));
   // One alternative fitting is enough.
   CHECK(fits_cluster(task_from("resources:\n  accelerators: {H100: 1, A100: "
                                "1}\n"),
@@ -53,9 +53,10 @@ TEST_CASE("a task fits a cluster that has at least what it asks") {
 
 TEST_CASE("a task that does not fit says what and where") {
   auto c = gcp_a100();
-  CHECK(why(fits_cluster(task_from("resources: {accelerators: A100:8}\n"),
-                         "a", c))
-          .find("task needs A100:8 per node; cluster 'a' has 2x(") == 0);
+  CHECK(
+    why(fits_cluster(task_from("resources: {accelerators: A100:8}\n"), "a", c))
+      .find("task needs A100:8 per node; cluster 'a' has 2x(")
+    == 0);
   CHECK(why(fits_cluster(task_from("num_nodes: 3\n"), "a", c))
           .find("task needs 3 nodes")
         != std::string::npos);
@@ -68,10 +69,10 @@ TEST_CASE("a task that does not fit says what and where") {
   CHECK(why(fits_cluster(task_from("resources: {use_spot: true}\n"), "a", c))
           .find("spot")
         != std::string::npos);
-  CHECK(why(fits_cluster(task_from("resources: {memory: 8x, cpus: 12}\n"), "a",
-                         c))
-          .find("96 GiB")
-        != std::string::npos);
+  CHECK(
+    why(fits_cluster(task_from("resources: {memory: 8x, cpus: 12}\n"), "a", c))
+      .find("96 GiB")
+    != std::string::npos);
 }
 
 TEST_CASE("a local cluster that reserved nothing takes any size") {

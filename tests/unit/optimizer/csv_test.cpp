@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "optimizer/csv.hpp"
+#include "optimizer/placement/csv.hpp"
 
 using namespace sky::optimizer;
 

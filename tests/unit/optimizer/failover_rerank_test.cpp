@@ -7,7 +7,7 @@
 
 #include <tuple>
 
-#include "optimizer/failover_rerank.hpp"
+#include "optimizer/placement/failover_rerank.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;
@@ -39,7 +39,7 @@ bool same_candidates(const ranking& a, const ranking& b) {
 }
 
 // What failover blocks after the first candidate fails with an error of
-// `scope` (as actors/failover_text.cpp builds it).
+// `scope` (as optimizer/placement/failover_text.cpp builds it).
 block_entry block_for(const candidate& c, block_scope scope) {
   block_entry b;
   b.cloud = c.cloud;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "messages/task/task_spec.hpp"
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace sky::optimizer::testing {

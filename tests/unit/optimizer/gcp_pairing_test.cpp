@@ -4,8 +4,8 @@
 #include <cmath>
 #include <map>
 
-#include "optimizer/catalog.hpp"
-#include "optimizer/optimizer.hpp"
+#include "optimizer/placement/catalog.hpp"
+#include "optimizer/placement/optimizer.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;

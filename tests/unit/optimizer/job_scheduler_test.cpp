@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "optimizer/job_scheduler.hpp"
+#include "optimizer/cluster/job_scheduler.hpp"
 
 using namespace sky;
 using namespace sky::optimizer;

@@ -2,8 +2,8 @@
 
 #include <deque>
 
-#include "optimizer/managed_job_admission.hpp"
-#include "optimizer/managed_job_recovery.hpp"
+#include "optimizer/managed_job/managed_job_admission.hpp"
+#include "optimizer/managed_job/managed_job_recovery.hpp"
 
 using namespace sky::optimizer;
 using ids = std::vector<uint64_t>;

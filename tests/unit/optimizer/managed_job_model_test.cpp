@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "messages/task/parse_task.hpp"
-#include "optimizer/managed_job_model.hpp"
+#include "optimizer/managed_job/managed_job_model.hpp"
 
 using namespace sky;
 using namespace sky::optimizer;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "optimizer/managed_job_prechecks.hpp"
+#include "optimizer/managed_job/managed_job_prechecks.hpp"
 
 using namespace sky::optimizer;
 

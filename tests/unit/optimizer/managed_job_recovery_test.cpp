@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "optimizer/managed_job_recovery.hpp"
+#include "optimizer/managed_job/managed_job_recovery.hpp"
 
 using namespace sky;
 using namespace sky::optimizer;
@@ -66,7 +66,7 @@ driver running(managed_job j, const launch_place& where = east) {
   return d;
 }
 
-std::optional<std::string> blocked_region(const launch_order& o) {
+std::optional<std::string> blocked_region(const managed_job_launch& o) {
   if (o.blocked.entries.empty())
     return std::nullopt;
   REQUIRE(o.blocked.entries.size() == 1);
@@ -76,7 +76,7 @@ std::optional<std::string> blocked_region(const launch_order& o) {
   return e.cloud + "/" + e.region;
 }
 
-std::optional<std::string> only_in(const launch_order& o) {
+std::optional<std::string> only_in(const managed_job_launch& o) {
   if (!o.only_in)
     return std::nullopt;
   return o.only_in->text();

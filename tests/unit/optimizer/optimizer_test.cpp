@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "optimizer/optimizer.hpp"
+#include "optimizer/placement/optimizer.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;

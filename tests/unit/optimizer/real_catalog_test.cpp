@@ -10,8 +10,8 @@
 #include <random>
 #include <set>
 
-#include "optimizer/catalog.hpp"
-#include "optimizer/optimizer.hpp"
+#include "optimizer/placement/catalog.hpp"
+#include "optimizer/placement/optimizer.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "optimizer/resources.hpp"
+#include "optimizer/placement/resources.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "optimizer/show_gpus.hpp"
+#include "optimizer/placement/show_gpus.hpp"
 #include "tests/unit/optimizer/fixtures.hpp"
 
 using namespace sky;

@@ -9,9 +9,9 @@
 #include <thread>
 #include <unistd.h>
 
-#include "providers/local/fs_util.hpp"
+#include "providers/common/fs_util.hpp"
 #include "providers/local/local_channel.hpp"
-#include "providers/local/proc_stat.hpp"
+#include "providers/common/proc_stat.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/unit/providers/local_test_util.hpp"

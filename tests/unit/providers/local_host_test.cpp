@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include "providers/local/capacity.hpp"
-#include "providers/local/host_resources.hpp"
+#include "providers/common/capacity.hpp"
+#include "providers/common/host_resources.hpp"
 #include "providers/local/local_provider.hpp"
-#include "providers/local/proc_stat.hpp"
+#include "providers/common/proc_stat.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/unit/providers/local_test_util.hpp"
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "messages/result.hpp"
-#include "providers/local/node_killer.hpp"
-#include "providers/local/proc_stat.hpp"
+#include "providers/common/node_killer.hpp"
+#include "providers/common/proc_stat.hpp"
 
 namespace sky::providers::testing {
 

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "messages/task/parse_task.hpp"
-#include "optimizer/optimizer.hpp"
+#include "optimizer/placement/optimizer.hpp"
 #include "sim_test_util.hpp"
 
 using namespace sky;
@@ -56,7 +56,8 @@ task::task_spec task_of(const std::string& yaml) {
   return p->tasks.at(0);
 }
 
-/// What the cluster actor blocks for an error (actors/cluster_launch.cpp).
+/// What the cluster actor blocks for an error
+/// (actors/cluster/cluster_launch.cpp).
 optimizer::block_entry block_for(const optimizer::candidate& c,
                                  failure_scope scope) {
   optimizer::block_entry e;

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "providers/sim/scenario.hpp"
 #include "providers/sim/sim_duration.hpp"
 #include "sim_test_util.hpp"

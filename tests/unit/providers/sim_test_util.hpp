@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "optimizer/catalog.hpp"
+#include "optimizer/placement/catalog.hpp"
 #include "providers/sim/scenario.hpp"
 #include "providers/sim/sim_provider.hpp"
 #include "providers/sim/sim_world.hpp"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "providers/local/proc_stat.hpp"
+#include "providers/common/proc_stat.hpp"
 #include "providers/ssh/ssh_provider.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
