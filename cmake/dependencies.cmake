@@ -35,3 +35,10 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)
+
+# Boost.Asio/Beast (header-only, libboost-dev): every HTTP client and server
+# of skyd (readiness probes, the services' load balancer).
+find_package(Boost 1.74 REQUIRED)
+add_library(sky::beast INTERFACE IMPORTED)
+target_link_libraries(sky::beast INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(sky::beast INTERFACE BOOST_ASIO_NO_DEPRECATED)

@@ -48,6 +48,11 @@ if [ -z "$got" ]; then
 else
   code=$((128 + got))
 fi
+# The script has ended: nothing may interrupt the recording of its end. A
+# stop signals every process of the node one by one, the mv below
+# included; a killed mv would leave the end unrecorded (read as lost).
+# Ignored signals are inherited by mv and rm, which is what is wanted here.
+trap '' HUP INT QUIT TERM USR1 USR2 ALRM
 exec 3>&-
 now=${EPOCHREALTIME:-}
 now=${now//[!0-9]/}

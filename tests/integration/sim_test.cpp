@@ -244,6 +244,11 @@ TEST_CASE("sim: preempt by hand, capacity by hand, and both refused where "
                         "--cpus", "8", "--", "sleep 600"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // A detached launch returns once the job is queued; preempted while
+  // still PENDING it would be CANCELLED (the queue went with the cluster),
+  // so wait until it runs.
+  REQUIRE(eventually(
+    [&] { return jobs_of(home, "hand")[0]["status"] == "RUNNING"; }));
   auto p = home.skyctl({"sim", "preempt", "hand", "0"});
   INFO(p.err);
   REQUIRE(p.exit_code == 0);
@@ -251,8 +256,10 @@ TEST_CASE("sim: preempt by hand, capacity by hand, and both refused where "
         != std::string::npos);
   REQUIRE(
     eventually([&] { return status_of(home, "hand")["status"] == "INIT"; }));
-  REQUIRE(eventually(
-    [&] { return jobs_of(home, "hand")[0]["status"] == "FAILED_DRIVER"; }));
+  auto ended = eventually(
+    [&] { return jobs_of(home, "hand")[0]["status"] == "FAILED_DRIVER"; });
+  INFO("jobs: " << jobs_of(home, "hand").dump());
+  REQUIRE(ended);
   // Again: nothing left to preempt.
   auto twice = home.skyctl({"sim", "preempt", "hand"});
   CHECK(twice.exit_code == 1);

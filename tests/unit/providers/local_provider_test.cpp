@@ -18,18 +18,21 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A host with 4 vCPUs, 16 GiB and 2 A100s, whatever this machine has.
-local_settings settings_in(const fs::path& dir) {
+local_settings settings_in(const fs::path& dir,
+                           std::chrono::milliseconds kill_grace) {
   local_settings s;
   s.root = dir / "nodes";
   s.cpus = 4;
   s.memory_gib = 16;
   s.gpus = std::map<std::string, double>{{"A100", 2}};
-  s.kill_grace = std::chrono::milliseconds(500);
+  s.kill_grace = kill_grace;
   return s;
 }
 
-std::unique_ptr<local_provider> make(const fs::path& dir) {
-  auto p = make_local_provider(settings_in(dir));
+std::unique_ptr<local_provider> make(const fs::path& dir,
+                                     std::chrono::milliseconds kill_grace
+                                     = std::chrono::milliseconds(500)) {
+  auto p = make_local_provider(settings_in(dir, kill_grace));
   REQUIRE(p);
   return std::move(*p);
 }
@@ -230,7 +233,10 @@ TEST_CASE("provider: channels to nodes, stop kills every process of the "
           "cluster, keeps the sandboxes") {
   sky::testing::temp_dir tmp{"skyloc"};
   kill_on_exit cleanup{tmp.path()};
-  auto p = make(tmp.path());
+  // The stubborn process holds the stop for the whole grace; the wrappers
+  // must have recorded their SIGTERM ends before it is over, which on a
+  // loaded 2-core machine can take longer than 500 ms.
+  auto p = make(tmp.path(), std::chrono::seconds(3));
   auto rec = p->run_instances(request("job", 0, 2));
   REQUIRE(rec);
   REQUIRE(
