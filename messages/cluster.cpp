@@ -13,9 +13,22 @@ namespace {
 constexpr std::array<std::string_view, 4> cluster_names{
   "INIT", "UP", "AUTOSTOPPING", "STOPPED"};
 
+constexpr std::array<std::string_view, 5> phase_names{
+  "", "provisioning", "starting", "stopping", "terminating"};
+
 constexpr std::array<std::string_view, 9> job_names{
   "INIT",   "PENDING",      "SETTING_UP",    "RUNNING",  "SUCCEEDED",
   "FAILED", "FAILED_SETUP", "FAILED_DRIVER", "CANCELLED"};
+
+// The enum value whose name (its index in `names`) is `s`.
+template <class Enum, size_t N>
+std::optional<Enum> named(const std::array<std::string_view, N>& names,
+                          std::string_view s) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == s)
+      return static_cast<Enum>(i);
+  return std::nullopt;
+}
 
 // "8", "0.5", "1.25": numbers without trailing zeros.
 std::string number(double v) {
@@ -36,10 +49,15 @@ std::string_view to_string(cluster_status s) noexcept {
 }
 
 std::optional<cluster_status> cluster_status_from(std::string_view s) {
-  for (size_t i = 0; i < cluster_names.size(); ++i)
-    if (cluster_names[i] == s)
-      return static_cast<cluster_status>(i);
-  return std::nullopt;
+  return named<cluster_status>(cluster_names, s);
+}
+
+std::string_view to_string(cluster_phase p) noexcept {
+  return phase_names[static_cast<size_t>(p)];
+}
+
+std::optional<cluster_phase> cluster_phase_from(std::string_view s) {
+  return named<cluster_phase>(phase_names, s);
 }
 
 std::string_view to_string(job_status s) noexcept {
@@ -47,10 +65,7 @@ std::string_view to_string(job_status s) noexcept {
 }
 
 std::optional<job_status> job_status_from(std::string_view s) {
-  for (size_t i = 0; i < job_names.size(); ++i)
-    if (job_names[i] == s)
-      return static_cast<job_status>(i);
-  return std::nullopt;
+  return named<job_status>(job_names, s);
 }
 
 bool is_terminal(job_status s) noexcept {

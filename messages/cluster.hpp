@@ -24,6 +24,32 @@ enum class cluster_status : uint8_t { init, up, autostopping, stopped };
 std::string_view to_string(cluster_status s) noexcept;
 std::optional<cluster_status> cluster_status_from(std::string_view s);
 
+/// The operation in flight on a cluster, kept in its snapshot so that a
+/// restarted skyd resumes or reconciles it. `none`: nothing in flight.
+enum class cluster_phase : uint8_t {
+  none,
+  provisioning,
+  starting,
+  stopping,
+  terminating
+};
+
+/// "provisioning", ...; "" for none (the text snapshots stored before the
+/// phase was typed, and what events and messages show).
+std::string_view to_string(cluster_phase p) noexcept;
+std::optional<cluster_phase> cluster_phase_from(std::string_view s);
+
+/// Why a cluster is stopped or torn down. Typed so that what follows from
+/// it (an autostop's stop shows AUTOSTOPPING) is never read from the text.
+enum class stop_cause : uint8_t {
+  /// `skyctl stop` / `down`, or a managed job tearing its cluster down.
+  user,
+  /// The cluster was idle for its autostop minutes.
+  autostop,
+  /// skyd restarted with the stop or teardown in flight.
+  restart_resume,
+};
+
 /// SkyPilot's job states on a cluster.
 enum class job_status : uint8_t {
   init,

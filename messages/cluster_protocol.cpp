@@ -114,3 +114,20 @@ result<optimize_request> decode_optimize_request(std::string_view body) {
 }
 
 } // namespace sky::protocol
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  const msgpack::object&
+  convert<sky::errc>::operator()(const msgpack::object& o, sky::errc& v) const {
+    if (o.type != msgpack::type::STR)
+      throw msgpack::type_error{};
+    v = sky::errc_from_string(std::string_view{o.via.str.ptr, o.via.str.size})
+          .value_or(sky::errc::none);
+    return o;
+  }
+
+  } // namespace adaptor
+} // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+} // namespace msgpack

@@ -120,8 +120,13 @@ struct cluster_outcome {
   bool ok = false;
   std::string status;
   std::string message;
+  /// Why it failed, for code that acts on it (a teardown counts a cluster
+  /// that does not exist as gone): the message is for people. Sent as the
+  /// code's name; a peer that sends none (older skyd) or a name this build
+  /// does not know reads as errc::none.
+  errc code = errc::none;
 
-  MSGPACK_DEFINE_MAP(cluster, ok, status, message)
+  MSGPACK_DEFINE_MAP(cluster, ok, status, message, code)
 };
 
 struct outcomes_reply {
@@ -257,3 +262,29 @@ result<T> decode_as(std::string_view body, std::string_view what);
 } // namespace sky::protocol
 
 #include "messages/cluster_protocol_impl.hpp"
+
+// errc on the wire as its name (messages/errc.hpp: names are the protocol).
+// Defined in cluster_protocol.cpp.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  template <>
+  struct convert<sky::errc> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      sky::errc& v) const;
+  };
+
+  template <>
+  struct pack<sky::errc> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        sky::errc v) const {
+      o.pack(sky::to_string(v));
+      return o;
+    }
+  };
+
+  } // namespace adaptor
+} // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+} // namespace msgpack

@@ -47,9 +47,10 @@ struct cluster_snapshot {
   std::string name;
   /// to_string(cluster_status).
   std::string status = "INIT";
-  /// What is in flight: "", "provisioning", "starting", "stopping",
-  /// "terminating". Restarting skyd resumes or reconciles it.
-  std::string phase;
+  /// What is in flight. Restarting skyd resumes or reconciles it. Stored
+  /// as its number; snapshots written before it was typed hold its text
+  /// ("", "provisioning", ...), which still decodes.
+  cluster_phase phase = cluster_phase::none;
   placement_info placement;
   std::vector<node_entry> nodes;
   autostop_info autostop;
@@ -137,3 +138,37 @@ inline std::string job_entity(const std::string& cluster, uint64_t id) {
 }
 
 } // namespace sky
+
+// The phase on the wire: its number; its text (older snapshots) decodes
+// too. Defined in cluster_snapshot.cpp.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  template <>
+  struct convert<sky::cluster_phase> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      sky::cluster_phase& v) const;
+  };
+
+  template <>
+  struct pack<sky::cluster_phase> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        sky::cluster_phase v) const {
+      o.pack(static_cast<uint8_t>(v));
+      return o;
+    }
+  };
+
+  template <>
+  struct object_with_zone<sky::cluster_phase> {
+    void operator()(msgpack::object::with_zone& o, sky::cluster_phase v) const {
+      o.type = msgpack::type::POSITIVE_INTEGER;
+      o.via.u64 = static_cast<uint8_t>(v);
+    }
+  };
+
+  } // namespace adaptor
+} // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+} // namespace msgpack

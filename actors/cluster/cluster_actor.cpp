@@ -19,7 +19,7 @@ event_draft cluster_event(const cluster_state& st, const std::string& kind,
   if (fields.empty())
     fields = map_writer{3}
                .add("status", st.snap.status)
-               .add("phase", st.snap.phase)
+               .add("phase", std::string{to_string(st.snap.phase)})
                .add("infra", st.snap.placement.infra())
                .bytes();
   d.fields = std::move(fields);
@@ -81,7 +81,7 @@ void progress(cluster_ptr self, const std::string& stage,
 }
 
 cluster_status status_of(const cluster_state& st) {
-  return cluster_status_from(st.snap.status).value_or(cluster_status::init);
+  return optimizer::status_of(st.snap);
 }
 
 void set_status(cluster_state& st, cluster_status s) {
@@ -114,7 +114,7 @@ cluster_summary summary_of(const cluster_state& st) {
 
 void check_autostop(cluster_ptr self) {
   auto& st = self->state;
-  if (!st.snap.phase.empty())
+  if (st.snap.phase != cluster_phase::none)
     return; // an operation is in flight
   auto now = st.deps.now_ms();
   auto d = optimizer::decide_autostop(status_of(st), st.snap.autostop,
@@ -126,17 +126,18 @@ void check_autostop(cluster_ptr self) {
                          tick_atom_v, st.autostop_epoch);
     return;
   }
-  auto why = "idle for " + std::to_string(st.snap.autostop.idle_minutes)
-             + " min (autostop)";
+  auto why = optimizer::stop_cause_text(
+    stop_cause::autostop, d.action == optimizer::autostop_action::down,
+    st.snap.autostop.idle_minutes);
   logger("clusters")
     ->info("cluster {}: {} after being {}", st.snap.name,
            d.action == optimizer::autostop_action::down ? "tearing down"
                                                         : "stopping",
            why);
   if (d.action == optimizer::autostop_action::down)
-    do_down(self, caf::response_promise{}, why);
+    do_down(self, caf::response_promise{}, stop_cause::autostop);
   else
-    do_stop(self, caf::response_promise{}, why);
+    do_stop(self, caf::response_promise{}, stop_cause::autostop);
 }
 
 void finish_op(cluster_ptr self, const caf::error& err) {
@@ -180,12 +181,6 @@ caf::behavior cluster_actor(cluster_ptr self, cluster_deps deps,
       self->send_exit(job, em.reason);
     self->quit(em.reason);
   });
-  auto busy = [=](const char* what) -> caf::error {
-    return make_error(errc::conflict,
-                      "cluster '" + self->state.snap.name + "' is "
-                        + self->state.snap.phase + "; cannot " + what + " now",
-                      "wait for it to finish (skyctl status)");
-  };
   return {
     [=](load_atom) { restore_cluster(self); },
     [=](launch_atom, launch_order& order) {
@@ -195,11 +190,13 @@ caf::behavior cluster_actor(cluster_ptr self, cluster_deps deps,
     },
     [=](exec_atom, task::task_spec& task) -> caf::result<uint64_t> {
       auto& s = self->state;
-      if (status_of(s) != cluster_status::up || !s.snap.phase.empty())
+      bool in_flight = s.snap.phase != cluster_phase::none;
+      if (status_of(s) != cluster_status::up || in_flight)
         return make_error(
           errc::conflict,
           "cluster '" + s.snap.name + "' is " + s.snap.status
-            + (s.snap.phase.empty() ? "" : " (" + s.snap.phase + ")")
+            + (in_flight ? " (" + std::string{to_string(s.snap.phase)} + ")"
+                         : "")
             + "; exec needs an UP cluster",
           status_of(s) == cluster_status::stopped
             ? "start it first: skyctl start " + s.snap.name
@@ -208,33 +205,20 @@ caf::behavior cluster_actor(cluster_ptr self, cluster_deps deps,
       submit_job(self, std::move(task), false, promise);
       return promise;
     },
+    // Busy clusters refuse these in decide_cluster.
     [=](stop_atom) -> caf::result<std::string> {
-      if (!self->state.snap.phase.empty())
-        return busy("stop it");
       auto promise = self->make_response_promise();
-      do_stop(self, promise, "stopped by the user");
+      do_stop(self, promise, stop_cause::user);
       return promise;
     },
     [=](start_atom) -> caf::result<std::string> {
-      if (!self->state.snap.phase.empty())
-        return busy("start it");
       auto promise = self->make_response_promise();
       do_start(self, promise);
       return promise;
     },
     [=](down_atom) -> caf::result<std::string> {
-      auto& s = self->state;
-      if (s.snap.phase == "terminating")
-        return busy("tear it down");
       auto promise = self->make_response_promise();
-      if (s.attempt_in_flight) {
-        s.down_waiters.push_back(promise);
-        progress(self, "terminating",
-                 "Teardown requested: it runs when the provisioning attempt "
-                 "in flight answers.");
-        return promise;
-      }
-      do_down(self, promise, "torn down by the user");
+      do_down(self, promise, stop_cause::user);
       return promise;
     },
     [=](autostop_atom,

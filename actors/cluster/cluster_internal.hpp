@@ -9,6 +9,7 @@
 
 #include "actors/cluster/cluster_actor.hpp"
 #include "actors/cluster/provision_attempt.hpp"
+#include "optimizer/cluster/cluster_model.hpp"
 
 namespace sky::actors::cluster_detail {
 
@@ -45,13 +46,16 @@ void finish_op(cluster_ptr self, const caf::error& err);
 
 // -- cluster_launch.cpp ----------------------------------------------------
 
+/// What decide_cluster reads of the actor (optimizer/cluster/).
+optimizer::cluster_facts facts_of(cluster_ptr self);
+
+// Each asks decide_cluster, takes the snapshot it returns, records, then
+// carries the step out (or answers the refusal).
 void on_launch(cluster_ptr self, launch_order order,
                caf::response_promise promise);
-void do_stop(cluster_ptr self, caf::response_promise promise,
-             const std::string& why);
+void do_stop(cluster_ptr self, caf::response_promise promise, stop_cause cause);
 void do_start(cluster_ptr self, caf::response_promise promise);
-void do_down(cluster_ptr self, caf::response_promise promise,
-             const std::string& why);
+void do_down(cluster_ptr self, caf::response_promise promise, stop_cause cause);
 /// --retry-until-up: the next round of a launch.
 void retry_launch(cluster_ptr self);
 /// Takes the provider's record of the cluster's instances as its nodes.

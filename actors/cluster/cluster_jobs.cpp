@@ -101,7 +101,8 @@ void job_finished(cluster_ptr self, job_snapshot& j, job_status status,
 
 void became_idle_maybe(cluster_ptr self) {
   auto& st = self->state;
-  if (!idle(st) || st.snap.idle_since_ms != 0 || !st.snap.phase.empty())
+  if (!idle(st) || st.snap.idle_since_ms != 0
+      || st.snap.phase != cluster_phase::none)
     return;
   st.snap.idle_since_ms = st.deps.now_ms();
   persist(self, {cluster_event(st, "cluster.idle")},
@@ -183,8 +184,9 @@ void submit_job(cluster_ptr self, task::task_spec task, bool run_setup,
 
 void schedule(cluster_ptr self) {
   auto& st = self->state;
-  if (status_of(st) != cluster_status::up || !st.snap.phase.empty()
-      || !st.record || !st.provider || st.pending.empty())
+  if (status_of(st) != cluster_status::up
+      || st.snap.phase != cluster_phase::none || !st.record || !st.provider
+      || st.pending.empty())
     return;
   std::vector<optimizer::running_job> running;
   for (const auto& [id, r] : st.running)
@@ -323,6 +325,7 @@ protocol::outcomes_reply cancel_jobs(cluster_ptr self,
     if (it == st.jobs.end()) {
       o.message = "job " + std::to_string(id) + " does not exist on cluster '"
                   + st.snap.name + "'";
+      o.code = errc::not_found;
       reply.results.push_back(std::move(o));
       continue;
     }

@@ -10,6 +10,7 @@
 #include "actors/core/worker_pool.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/task/task_codec.hpp"
+#include "optimizer/cluster/cluster_decisions.hpp"
 #include "optimizer/cluster/cluster_fit.hpp"
 #include "optimizer/placement/failover_rerank.hpp"
 
@@ -121,7 +122,7 @@ bool run_waiting_down(cluster_ptr self, const provision_result* made) {
   for (auto& w : st.down_waiters)
     st.op_waiters.push_back(std::move(w));
   st.down_waiters.clear();
-  do_down(self, caf::response_promise{}, "torn down by the user");
+  do_down(self, caf::response_promise{}, stop_cause::user);
   return true;
 }
 
@@ -138,7 +139,7 @@ void fail_launch(cluster_ptr self, const caf::error& err) {
   for (auto& l : launches)
     l.promise.deliver(err);
   bool never_up = st.snap.nodes.empty() && st.snap.launched_at_ms == 0;
-  st.snap.phase.clear();
+  st.snap.phase = cluster_phase::none;
   st.snap.reason = info.message;
   if (never_up) {
     // Nothing was created: the cluster does not exist (as in SkyPilot); its
@@ -172,7 +173,7 @@ void on_provisioned(cluster_ptr self, const optimizer::candidate& c,
   st.snap.retrying.reset();
   st.held_ranking = nullptr;
   set_status(st, cluster_status::up);
-  st.snap.phase.clear();
+  st.snap.phase = cluster_phase::none;
   st.snap.reason.clear();
   auto now = st.deps.now_ms();
   if (st.snap.launched_at_ms == 0)
@@ -205,7 +206,7 @@ void on_provisioned(cluster_ptr self, const optimizer::candidate& c,
 // the launch's next step (a ranking, a retry timer) must then not start
 // another attempt. The teardown answers the launch (cancelled).
 bool torn_down_meanwhile(cluster_ptr self) {
-  return self->state.snap.phase == "terminating";
+  return self->state.snap.phase == cluster_phase::terminating;
 }
 
 void try_candidate(cluster_ptr self, ranking_ptr ranking) {
@@ -312,42 +313,35 @@ void rank_and_try(cluster_ptr self) {
             self->send(s.watcher, plan_atom_v, std::move(plan));
         }
         if (!ranking->feasible()) {
-          bool retry = s.launches.front().order.retry_until_up && s.tries > 0;
-          if (retry) {
-            // --retry-until-up: wait, forget the blocks, try a new round.
-            auto wait = std::chrono::seconds(std::min<int64_t>(
-              300, int64_t{5} << std::min<uint32_t>(s.tries / 8, 6)));
-            progress(self, "provisioning",
-                     "No candidate left; retrying in "
-                       + std::to_string(wait.count()) + " s");
-            s.blocked = {};
-            // The deadline is in the log, so watchers (and the user) see
-            // when the next round starts, and in the snapshot, so that a
-            // skyd restart resumes the launch then (resume_launch).
-            auto at
-              = s.deps.now_ms()
-                + std::chrono::duration_cast<std::chrono::milliseconds>(wait)
-                    .count();
-            if (s.snap.retrying)
-              s.snap.retrying->retry_at_ms = at;
-            persist(self,
-                    {cluster_event(s, "cluster.retry_scheduled",
-                                   map_writer{2}
-                                     .add("retry_at_ms", at)
-                                     .add("attempts", s.snap.attempts)
-                                     .bytes())},
-                    [] {});
-            self->delayed_send(self, wait, retry_atom_v);
+          auto now = s.deps.now_ms();
+          auto d = optimizer::decide_cluster(
+            facts_of(self),
+            optimizer::cl_event::no_candidates{
+              s.launches.front().order.retry_until_up, s.tries,
+              optimizer::describe_exclusions(*ranking)},
+            now);
+          if (d.step != optimizer::cluster_step::retry_later) {
+            fail_launch(self, d.error);
             return;
           }
-          auto reasons = optimizer::describe_exclusions(*ranking);
-          fail_launch(self,
-                      make_error(errc::no_capacity,
-                                 "no place can run the task now:\n" + reasons,
-                                 s.tries > 0
-                                   ? "retry later, or use --retry-until-up"
-                                   : "change the task's resources or enable "
-                                     "more infra (skyctl check)"));
+          // --retry-until-up: wait, forget the blocks, try a new round.
+          auto wait = std::chrono::milliseconds(d.retry_wait_ms);
+          progress(self, "provisioning",
+                   "No candidate left; retrying in "
+                     + std::to_string(d.retry_wait_ms / 1000) + " s");
+          s.blocked = {};
+          s.snap = std::move(d.snap);
+          // The deadline is in the log, so watchers (and the user) see
+          // when the next round starts, and in the snapshot, so that a
+          // skyd restart resumes the launch then (resume_launch).
+          persist(self,
+                  {cluster_event(s, d.record_kind,
+                                 map_writer{2}
+                                   .add("retry_at_ms", now + d.retry_wait_ms)
+                                   .add("attempts", s.snap.attempts)
+                                   .bytes())},
+                  [] {});
+          self->delayed_send(self, wait, retry_atom_v);
           return;
         }
         try_candidate(self, ranking);
@@ -358,22 +352,14 @@ void rank_and_try(cluster_ptr self) {
       });
 }
 
-void begin_provisioning(cluster_ptr self) {
+// The decision put the launch's intent in the snapshot (INIT,
+// provisioning, the --retry-until-up launch): record it, then rank.
+void begin_provisioning(cluster_ptr self, const std::string& kind) {
   auto& st = self->state;
   st.watcher = st.launches.front().order.watcher;
   st.blocked = st.launches.front().order.blocked;
   st.tries = 0;
-  set_status(st, cluster_status::init);
-  st.snap.phase = "provisioning";
-  st.snap.reason.clear();
-  const auto& order = st.launches.front().order;
-  if (order.retry_until_up)
-    st.snap.retrying
-      = retrying_launch{task::encode_task(order.task), order.run_setup,
-                        order.autostop, order.task_id, 0};
-  else
-    st.snap.retrying.reset();
-  const auto& task = order.task;
+  const auto& task = st.launches.front().order.task;
   auto fields = map_writer{3}
                   .add("task", task.name.value_or(""))
                   .add("num_nodes", task.num_nodes.value_or(1))
@@ -381,8 +367,7 @@ void begin_provisioning(cluster_ptr self) {
                   .bytes();
   progress(self, "optimizing", "Choosing where to run.");
   persist(
-    self, {cluster_event(st, "cluster.launch_requested", fields)},
-    [=] { rank_and_try(self); },
+    self, {cluster_event(st, kind, fields)}, [=] { rank_and_try(self); },
     [=](const caf::error& err) { fail_launch(self, err); });
 }
 
@@ -406,17 +391,6 @@ void process_launches(cluster_ptr self) {
                std::move(l.order.task_id));
   }
 }
-
-namespace {
-
-// An INIT cluster that was UP and still has nodes (a node was preempted or
-// lost): it relaunches where it is.
-bool restarts_in_place(const cluster_state& st) {
-  return status_of(st) == cluster_status::init && !st.snap.nodes.empty()
-         && st.snap.launched_at_ms != 0 && !st.snap.placement.provider.empty();
-}
-
-} // namespace
 
 std::shared_ptr<providers::provider> provider_of(cluster_ptr self) {
   auto& st = self->state;
@@ -456,106 +430,106 @@ void retry_launch(cluster_ptr self) {
   rank_and_try(self);
 }
 
+optimizer::cluster_facts facts_of(cluster_ptr self) {
+  auto& st = self->state;
+  optimizer::cluster_facts f;
+  f.snap = st.snap;
+  f.recorded = st.recorded;
+  f.waiting_launches = st.launches.size();
+  f.attempt_in_flight = st.attempt_in_flight;
+  // Looked up without caching it in st.provider: the placement may change
+  // before this provider is used (a launch tries other clouds).
+  auto provider = st.provider
+                    ? st.provider
+                    : st.deps.providers->find(st.snap.placement.provider);
+  f.provider_known = provider != nullptr;
+  f.provider_can_stop = !provider || provider->features().stop;
+  return f;
+}
+
 void on_launch(cluster_ptr self, launch_order order,
                caf::response_promise promise) {
   auto& st = self->state;
-  auto status = status_of(st);
-  if (!st.recorded) {
-    if (st.launches.empty())
-      st.snap.owner = order.owner; // the first launch makes the cluster
-    st.launches.push_back({std::move(order), promise});
-    if (st.launches.size() == 1)
-      begin_provisioning(self);
-    return;
-  }
-  if (st.snap.phase == "provisioning" || st.snap.phase == "starting") {
-    st.launches.push_back({std::move(order), promise});
-    return;
-  }
-  if (!st.snap.phase.empty()) {
-    promise.deliver(make_error(
-      errc::conflict, "cluster '" + st.snap.name + "' is " + st.snap.phase,
-      "wait for it to finish (skyctl status)"));
-    return;
-  }
-  if (status == cluster_status::up) {
-    auto fits
-      = optimizer::fits_cluster(order.task, st.snap.name, st.snap.placement);
-    if (!fits) {
-      promise.deliver(fits.error());
+  using optimizer::cluster_step;
+  auto d = optimizer::decide_cluster(
+    facts_of(self),
+    optimizer::cl_event::launch_requested{order.task, order.run_setup,
+                                          order.autostop, order.retry_until_up,
+                                          order.task_id, order.owner},
+    st.deps.now_ms());
+  switch (d.step) {
+    case cluster_step::refuse:
+      promise.deliver(d.error);
       return;
-    }
-    if (order.watcher) {
-      protocol::plan_reply plan;
-      plan.reused_cluster = st.snap.name;
-      self->send(order.watcher, plan_atom_v, std::move(plan));
-    }
-    if (order.autostop)
-      st.snap.autostop = *order.autostop;
-    submit_job(self, std::move(order.task), order.run_setup, promise,
-               std::move(order.task_id));
-    return;
+    case cluster_step::reuse:
+      if (order.watcher) {
+        protocol::plan_reply plan;
+        plan.reused_cluster = st.snap.name;
+        self->send(order.watcher, plan_atom_v, std::move(plan));
+      }
+      st.snap = std::move(d.snap); // the launch's autostop, if any
+      submit_job(self, std::move(order.task), order.run_setup, promise,
+                 std::move(order.task_id));
+      return;
+    case cluster_step::start_in_place:
+      st.launches.push_back({std::move(order), promise});
+      st.watcher = st.launches.front().order.watcher;
+      progress(self, "starting",
+               d.relaunch_in_place
+                 ? "Relaunching cluster '" + st.snap.name
+                     + "' where its nodes are (" + st.snap.placement.infra()
+                     + ")."
+                 : "Restarting stopped cluster '" + st.snap.name + "'.");
+      do_start(self, caf::response_promise{});
+      return;
+    case cluster_step::provision:
+      st.snap = std::move(d.snap);
+      st.launches.push_back({std::move(order), promise});
+      begin_provisioning(self, d.record_kind);
+      return;
+    default: // queue_launch: the provisioning or start in flight takes it
+      st.launches.push_back({std::move(order), promise});
+      return;
   }
-  st.launches.push_back({std::move(order), promise});
-  if (status == cluster_status::stopped || restarts_in_place(st)) {
-    st.watcher = st.launches.front().order.watcher;
-    progress(self, "starting",
-             status == cluster_status::stopped
-               ? "Restarting stopped cluster '" + st.snap.name + "'."
-               : "Relaunching cluster '" + st.snap.name
-                   + "' where its nodes "
-                     "are ("
-                   + st.snap.placement.infra() + ").");
-    do_start(self, caf::response_promise{});
-    return;
+}
+
+// The decision's refusals and answers that need no operation: true when
+// `d` was one of them (carried out here).
+bool answered(cluster_ptr self, const optimizer::cluster_decision& d,
+              caf::response_promise& promise) {
+  using optimizer::cluster_step;
+  if (d.step == cluster_step::refuse) {
+    if (promise.pending())
+      promise.deliver(d.error);
+    return true;
   }
-  begin_provisioning(self); // INIT: a launch failed before; try again
+  if (promise.pending())
+    self->state.op_waiters.push_back(promise);
+  if (d.step == cluster_step::fail) {
+    finish_op(self, d.error);
+    return true;
+  }
+  return false;
 }
 
 void do_stop(cluster_ptr self, caf::response_promise promise,
-             const std::string& why) {
+             stop_cause cause) {
   auto& st = self->state;
-  if (promise.pending())
-    st.op_waiters.push_back(promise);
-  auto status = status_of(st);
-  if (status == cluster_status::stopped) {
+  auto d = optimizer::decide_cluster(facts_of(self),
+                                     optimizer::cl_event::stop_requested{cause},
+                                     st.deps.now_ms());
+  if (answered(self, d, promise))
+    return;
+  if (d.step == optimizer::cluster_step::finish) {
     finish_op(self, {});
     return;
   }
-  auto provider = provider_of(self);
-  if (provider && !provider->features().stop) {
-    finish_op(
-      self,
-      make_error(errc::unsupported,
-                 st.snap.placement.provider + " clusters cannot be stopped",
-                 "tear it down instead: skyctl down " + st.snap.name));
-    return;
-  }
-  if (st.snap.placement.use_spot) {
-    // As on real clouds (and in SkyPilot): refused before any job is ended.
-    finish_op(self,
-              make_error(errc::unsupported,
-                         "cluster '" + st.snap.name
-                           + "' runs on spot instances, which cannot "
-                             "be stopped",
-                         "tear it down instead: skyctl down " + st.snap.name));
-    return;
-  }
-  if (status == cluster_status::init && st.snap.nodes.empty()) {
-    finish_op(self, make_error(errc::conflict,
-                               "cluster '" + st.snap.name
-                                 + "' has no instances to stop",
-                               "tear it down: skyctl down " + st.snap.name));
-    return;
-  }
-  st.snap.phase = "stopping";
-  if (status == cluster_status::up && why.find("autostop") != std::string::npos)
-    set_status(st, cluster_status::autostopping);
+  st.snap = std::move(d.snap);
   auto name = st.snap.name;
   persist(
     self,
-    {cluster_event(st, "cluster.stopping",
-                   map_writer{1}.add("reason", why).bytes())},
+    {cluster_event(st, d.record_kind,
+                   map_writer{1}.add("reason", d.reason).bytes())},
     [=] {
       end_all_jobs(self, "the cluster was stopped", [=] {
         provider_op(
@@ -563,7 +537,7 @@ void do_stop(cluster_ptr self, caf::response_promise promise,
           [name](providers::provider& p) { return p.stop_instances(name); },
           [=](result<void> r) {
             auto& s = self->state;
-            s.snap.phase.clear();
+            s.snap.phase = cluster_phase::none;
             if (!r) {
               set_status(s, cluster_status::init);
               s.snap.reason = "stop failed: " + describe(r.error()).message;
@@ -584,40 +558,21 @@ void do_stop(cluster_ptr self, caf::response_promise promise,
 
 void do_start(cluster_ptr self, caf::response_promise promise) {
   auto& st = self->state;
-  if (promise.pending())
-    st.op_waiters.push_back(promise);
-  auto status = status_of(st);
-  if (status == cluster_status::up) {
+  auto d = optimizer::decide_cluster(
+    facts_of(self), optimizer::cl_event::start_requested{}, st.deps.now_ms());
+  if (answered(self, d, promise))
+    return;
+  if (d.step == optimizer::cluster_step::finish) {
     finish_op(self, {});
     process_launches(self);
     return;
   }
-  if (status != cluster_status::stopped && !restarts_in_place(st)) {
-    finish_op(self,
-              make_error(
-                errc::conflict,
-                "cluster '" + st.snap.name + "' is " + st.snap.status
-                  + (st.snap.reason.empty() ? "" : " (" + st.snap.reason + ")"),
-                "launch it again: skyctl launch -c " + st.snap.name));
-    return;
-  }
+  const auto before = status_of(st);
   auto provider = provider_of(self);
-  if (!provider) {
-    finish_op(self,
-              make_error(errc::unavailable,
-                         "no provider '" + st.snap.placement.provider + "'"));
-    return;
-  }
-  // A stopped cluster restarts only where its disks are: same provider,
-  // region, zone and instance type. So does an INIT cluster that still has
-  // nodes (one was preempted or lost): the provider replaces the missing
-  // ones beside the others, never elsewhere (that would leak them).
-  const auto before = status;
-  ++st.snap.attempts;
-  st.snap.phase = "starting";
+  st.snap = std::move(d.snap);
   auto req = request_for(st, st.snap.placement);
   persist(
-    self, {cluster_event(st, "cluster.starting")},
+    self, {cluster_event(st, d.record_kind)},
     [=] {
       auto& s = self->state;
       progress(self, "provisioning",
@@ -639,7 +594,7 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
             if (run_waiting_down(self, nullptr))
               return;
             auto& s2 = self->state;
-            s2.snap.phase.clear();
+            s2.snap.phase = cluster_phase::none;
             set_status(s2, before);
             s2.snap.reason = "start failed: " + describe(err).message;
             persist(self, {cluster_event(s2, "cluster.start_failed")}, [=] {
@@ -655,24 +610,35 @@ void do_start(cluster_ptr self, caf::response_promise promise) {
 }
 
 void do_down(cluster_ptr self, caf::response_promise promise,
-             const std::string& why) {
+             stop_cause cause) {
   auto& st = self->state;
-  if (promise.pending())
-    st.op_waiters.push_back(promise);
-  st.snap.phase = "terminating";
+  auto d = optimizer::decide_cluster(facts_of(self),
+                                     optimizer::cl_event::down_requested{cause},
+                                     st.deps.now_ms());
+  if (d.step == optimizer::cluster_step::wait_for_attempt) {
+    st.down_waiters.push_back(promise);
+    progress(self, "terminating",
+             "Teardown requested: it runs when the provisioning attempt "
+             "in flight answers.");
+    return;
+  }
+  if (answered(self, d, promise))
+    return;
+  st.snap = std::move(d.snap);
+  auto reason = d.reason;
   auto name = st.snap.name;
   auto erase_all = [=] {
     auto& s = self->state;
     std::vector<event_draft> drafts;
     drafts.push_back(cluster_event(
       s, "cluster.terminated",
-      map_writer{2}.add("reason", why).add("jobs", s.jobs.size()).bytes(),
+      map_writer{2}.add("reason", reason).add("jobs", s.jobs.size()).bytes(),
       true));
     for (const auto& [id, job] : s.jobs) {
-      auto d = job_event(job, "job.removed");
-      d.snapshot = snapshot_op::erase;
-      d.snapshot_value.clear();
-      drafts.push_back(std::move(d));
+      auto removed = job_event(job, "job.removed");
+      removed.snapshot = snapshot_op::erase;
+      removed.snapshot_value.clear();
+      drafts.push_back(std::move(removed));
     }
     persist(self, std::move(drafts), [=] {
       set_status(self->state, cluster_status::stopped);
@@ -685,14 +651,14 @@ void do_down(cluster_ptr self, caf::response_promise promise,
       self->quit();
     });
   };
-  if (!st.recorded) {
+  if (d.step == optimizer::cluster_step::erase) {
     erase_all();
     return;
   }
   persist(
     self,
-    {cluster_event(st, "cluster.terminating",
-                   map_writer{1}.add("reason", why).bytes())},
+    {cluster_event(st, d.record_kind,
+                   map_writer{1}.add("reason", reason).bytes())},
     [=] {
       end_all_jobs(self, "the cluster was torn down", [=] {
         // A launch that never reached a provider (no `cluster.provisioning`
@@ -712,7 +678,7 @@ void do_down(cluster_ptr self, caf::response_promise promise,
           [=](result<void> r) {
             if (!r) {
               auto& s = self->state;
-              s.snap.phase.clear();
+              s.snap.phase = cluster_phase::none;
               set_status(s, cluster_status::init);
               s.snap.reason = "teardown failed: " + describe(r.error()).message;
               persist(self, {cluster_event(s, "cluster.down_failed")},

@@ -38,7 +38,7 @@ void on_node_event(cluster_ptr self, const providers::provider_event& ev) {
       .bytes();
   };
   auto status = status_of(st);
-  bool live = st.snap.phase.empty()
+  bool live = st.snap.phase == cluster_phase::none
               && (status == cluster_status::up
                   || status == cluster_status::autostopping);
   logger("clusters")

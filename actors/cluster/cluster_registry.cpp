@@ -72,7 +72,8 @@ using screen_fn = std::function<settled(const std::string&)>;
 screen_fn user_screen(self_ptr self) {
   return [self](const std::string& name) -> settled {
     if (auto err = refuse_foreign(self, name, ""))
-      return protocol::cluster_outcome{name, false, "", outcome_text(err)};
+      return protocol::cluster_outcome{name, false, "", outcome_text(err),
+                                       describe(err).code};
     return std::nullopt;
   };
 }
@@ -167,7 +168,9 @@ void fan_out(self_ptr self, std::vector<std::string> names,
     out.cluster = names[i];
     auto it = self->state.clusters.find(names[i]);
     if (it == self->state.clusters.end()) {
-      out.message = describe(unknown_cluster(names[i])).message;
+      auto unknown = describe(unknown_cluster(names[i]));
+      out.message = unknown.message;
+      out.code = unknown.code;
       if (--g->left == 0)
         promise.deliver(g->reply);
       continue;
@@ -189,6 +192,7 @@ void fan_out(self_ptr self, std::vector<std::string> names,
         },
         [=](caf::error& err) mutable {
           g->reply.results[i].message = outcome_text(err);
+          g->reply.results[i].code = describe(err).code;
           if (--g->left == 0)
             promise.deliver(g->reply);
         });

@@ -10,6 +10,7 @@
 #include "actors/core/worker_pool.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/task/task_codec.hpp"
+#include "optimizer/cluster/cluster_restore_plan.hpp"
 
 namespace sky::actors::cluster_detail {
 
@@ -34,7 +35,8 @@ void query_instances(
     std::move(then));
 }
 
-// Takes running instances the provider reported as the cluster's nodes.
+// Takes running instances the provider reported as the cluster's nodes
+// (after the plan's snapshot: they change only nodes and placement).
 void adopt_instances(cluster_ptr self, const providers::cluster_record& r) {
   provision_result pr;
   pr.record = std::make_shared<const providers::cluster_record>(r);
@@ -91,61 +93,92 @@ void next_round(cluster_ptr self) {
   retry_launch(self);
 }
 
-// Resumes an interrupted --retry-until-up launch. Instances of the attempt
-// that was in flight are either all running (the attempt succeeded: adopt
-// them and submit the job) or removed before the next round, so nothing
-// half-made is left behind.
-void resume_launch(cluster_ptr self) {
+// Asks reconcile_restored what to do with what has been observed, takes its
+// snapshot, records, and carries the step out; a query or a removal comes
+// back here with its answer.
+void carry_out_restore(cluster_ptr self, optimizer::restore_observed seen,
+                       std::shared_ptr<const providers::cluster_record> running
+                       = nullptr) {
+  using step = optimizer::restore_step;
   auto& st = self->state;
-  auto order = order_of(*st.snap.retrying);
-  if (!order) {
-    st.snap.retrying.reset();
-    st.snap.phase.clear();
-    set_status(st, cluster_status::init);
-    st.snap.reason = "skyd restarted while provisioning and could not read "
-                     "the launch back ("
-                     + describe(order.error()).message + "); launch it again";
-    persist(self, {cluster_event(st, "cluster.lost")}, [] {});
+  auto plan = optimizer::reconcile_restored(st.snap, seen, st.deps.now_ms());
+  if (plan.step == step::drop || plan.step == step::nothing)
     return;
+  st.snap = std::move(plan.snap);
+  if (plan.enqueue_launch) {
+    auto order = order_of(*st.snap.retrying);
+    st.launches.push_back({std::move(*order), caf::response_promise{}});
   }
-  st.launches.push_back({std::move(*order), caf::response_promise{}});
-  st.snap.phase = "provisioning";
-  set_status(st, cluster_status::init);
-  auto resumed = [=] {
-    auto& s = self->state;
-    persist(self,
-            {cluster_event(s, "cluster.launch_resumed",
-                           map_writer{2}
-                             .add("retry_at_ms", s.snap.retrying->retry_at_ms)
-                             .add("attempts", s.snap.attempts)
-                             .bytes())},
-            [=] { next_round(self); });
-  };
-  auto provider
-    = st.snap.placement.provider.empty() ? nullptr : provider_of(self);
-  if (!provider) {
-    resumed(); // no attempt had reached a provider
-    return;
-  }
-  query_instances(self, provider, [=](result<providers::cluster_record> r) {
-    auto& s = self->state;
-    if (s.snap.phase != "provisioning")
-      return; // a teardown accepted meanwhile owns the cluster
-    if (all_running(r)) {
-      adopt_instances(self, *r);
-      s.snap.phase.clear();
-      s.snap.retrying.reset();
-      set_status(s, cluster_status::up);
-      if (s.snap.launched_at_ms == 0)
-        s.snap.launched_at_ms = s.deps.now_ms();
-      persist(self, {cluster_event(s, "cluster.up")}, [=] {
+  auto kind = plan.record_kind;
+  switch (plan.step) {
+    case step::keep:
+      return;
+    case step::record_lost:
+      persist(self, {cluster_event(st, kind)}, [] {});
+      return;
+    case step::resume_stop:
+      do_stop(self, caf::response_promise{}, stop_cause::restart_resume);
+      return;
+    case step::resume_teardown:
+      do_down(self, caf::response_promise{}, stop_cause::restart_resume);
+      return;
+    case step::query: {
+      seen.queried_phase = st.snap.phase;
+      query_instances(self, provider_of(self),
+                      [=](result<providers::cluster_record> r) mutable {
+                        seen.all_running = all_running(r);
+                        carry_out_restore(
+                          self, seen,
+                          *seen.all_running
+                            ? std::make_shared<providers::cluster_record>(*r)
+                            : nullptr);
+                      });
+      return;
+    }
+    case step::remove_attempt:
+      remove_interrupted_attempt(self, [=]() mutable {
+        seen.attempt_removed = true;
+        carry_out_restore(self, seen);
+      });
+      return;
+    case step::resume_rounds:
+      persist(
+        self,
+        {cluster_event(st, kind,
+                       map_writer{2}
+                         .add("retry_at_ms", st.snap.retrying->retry_at_ms)
+                         .add("attempts", st.snap.attempts)
+                         .bytes())},
+        [=] { next_round(self); });
+      return;
+    case step::adopt_launch:
+      adopt_instances(self, *running);
+      persist(self, {cluster_event(st, kind)}, [=] {
         process_launches(self);
         check_autostop(self);
       });
       return;
+    case step::adopt_up: {
+      adopt_instances(self, *running);
+      auto resume = [=] {
+        reattach_jobs(self);
+        schedule(self);
+        check_autostop(self);
+      };
+      if (!kind.empty())
+        persist(self, {cluster_event(st, kind)}, resume);
+      else
+        resume();
+      return;
     }
-    remove_interrupted_attempt(self, resumed);
-  });
+    case step::end_jobs_lost:
+      end_all_jobs(self, "the cluster's instances are gone", [=] {
+        persist(self, {cluster_event(self->state, kind)}, [] {});
+      });
+      return;
+    default:
+      return;
+  }
 }
 
 } // namespace
@@ -157,94 +190,18 @@ void restore_cluster(cluster_ptr self) {
   for (const auto& [id, job] : st.jobs)
     if (job.status == "PENDING")
       st.pending.push_back(id);
-  if (st.snap.phase == "provisioning" && st.snap.retrying) {
-    resume_launch(self);
-    return;
+  optimizer::restore_observed seen;
+  if (st.snap.phase == cluster_phase::provisioning && st.snap.retrying) {
+    // A --retry-until-up launch: only one that reached a provider is asked.
+    seen.provider_known
+      = !st.snap.placement.provider.empty() && provider_of(self) != nullptr;
+    if (auto order = order_of(*st.snap.retrying); !order)
+      seen.unreadable_launch = describe(order.error()).message;
+  } else if (!(st.snap.phase == cluster_phase::provisioning
+               && st.snap.placement.provider.empty())) {
+    seen.provider_known = provider_of(self) != nullptr;
   }
-  if (st.snap.phase == "provisioning" && st.snap.placement.provider.empty()) {
-    // skyd died between `cluster.launch_requested` and the first attempt's
-    // `cluster.provisioning` (written before any provider is asked): no
-    // provider holds anything of it, and the client that asked went away
-    // with the old skyd. INIT with a reason, like any launch a restart
-    // interrupted; `down` removes it (there is nothing to terminate).
-    st.snap.phase.clear();
-    set_status(st, cluster_status::init);
-    st.snap.reason = "skyd restarted before the launch reached any infra; "
-                     "launch it again";
-    persist(self, {cluster_event(st, "cluster.lost")}, [] {});
-    return;
-  }
-  auto provider = provider_of(self);
-  if (!provider) {
-    set_status(st, cluster_status::init);
-    st.snap.reason = "provider '" + st.snap.placement.provider
-                     + "' is not configured in this skyd";
-    return;
-  }
-  auto phase = st.snap.phase;
-  if (phase == "stopping") {
-    st.snap.phase.clear();
-    do_stop(self, caf::response_promise{}, "resuming a stop after a restart");
-    return;
-  }
-  if (phase == "terminating") {
-    st.snap.phase.clear();
-    do_down(self, caf::response_promise{},
-            "resuming a teardown after a "
-            "restart");
-    return;
-  }
-  auto status = status_of(st);
-  if (phase.empty() && status != cluster_status::up
-      && status != cluster_status::autostopping)
-    return; // STOPPED or INIT: nothing runs
-  query_instances(self, provider, [=](result<providers::cluster_record> r) {
-    auto& s = self->state;
-    // A stop or teardown accepted while the query was out owns the cluster
-    // now: re-attaching jobs under it would leave them without a cluster.
-    if (s.snap.phase != phase)
-      return;
-    if (all_running(r)) {
-      // The instances are there: the cluster is (still or again) UP.
-      adopt_instances(self, *r);
-      bool changed
-        = !s.snap.phase.empty() || status_of(s) != cluster_status::up;
-      s.snap.phase.clear();
-      set_status(s, cluster_status::up);
-      auto resume = [=] {
-        reattach_jobs(self);
-        schedule(self);
-        check_autostop(self);
-      };
-      if (changed)
-        persist(self, {cluster_event(s, "cluster.up")}, resume);
-      else
-        resume();
-      return;
-    }
-    // An interrupted provisioning or start, or instances that vanished:
-    // the cluster needs a new launch.
-    auto why = !s.snap.phase.empty() ? "skyd restarted while " + s.snap.phase
-                                     : std::string{"its instances are gone"};
-    auto mark_lost = [=] {
-      auto& s2 = self->state;
-      s2.snap.phase.clear();
-      set_status(s2, cluster_status::init);
-      s2.snap.reason = why + "; launch it again";
-      end_all_jobs(self, "the cluster's instances are gone", [=] {
-        persist(self, {cluster_event(self->state, "cluster.lost")}, [] {});
-      });
-    };
-    // A first launch cut short leaves whatever its attempt made: remove it
-    // (idempotent), so that nothing half-made holds capacity or costs
-    // money until the user launches again. A stopped cluster being started
-    // keeps its instances: they are its disks.
-    if (s.snap.phase != "provisioning" || s.snap.launched_at_ms != 0) {
-      mark_lost();
-      return;
-    }
-    remove_interrupted_attempt(self, mark_lost);
-  });
+  carry_out_restore(self, std::move(seen));
 }
 
 } // namespace sky::actors::cluster_detail

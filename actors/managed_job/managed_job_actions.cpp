@@ -264,8 +264,7 @@ void retry_teardown(managed_job_ptr self) {
         if (epoch != s.epoch)
           return;
         bool gone = reply.results.empty() || reply.results.front().ok
-                    || reply.results.front().message.find("does not exist")
-                         != std::string::npos;
+                    || reply.results.front().code == errc::not_found;
         if (!gone) {
           logger("managed_jobs")
             ->warn("managed job {}: teardown of {} failed ({}); retrying",

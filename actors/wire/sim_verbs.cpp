@@ -61,9 +61,16 @@ void preempt(dispatcher_ptr self, const reply_target& target,
       // The events also go to the providers' sinks, hence to the cluster.
       auto events = world->preempt(r.cluster, r.node);
       if (!events) {
-        auto info = describe(events.error());
-        if (info.code == errc::not_found
-            && info.message.find("no simulated cluster") != std::string::npos)
+        // not_found is also a node the cluster does not have: the cluster
+        // is unknown only when no simulated cloud holds it.
+        auto on_no_cloud = [&] {
+          for (const auto& cloud : world->clouds())
+            if (auto held = world->query(cloud, r.cluster);
+                held || describe(held.error()).code != errc::not_found)
+              return false;
+          return true;
+        };
+        if (describe(events.error()).code == errc::not_found && on_no_cloud())
           return make_error(errc::not_found,
                             "cluster '" + r.cluster
                               + "' is not on a simulated cloud (or does not "

@@ -227,7 +227,7 @@ TEST_CASE("a launch killed before its first attempt restarts as INIT and "
   fixture f;
   cluster_snapshot snap;
   snap.name = "early";
-  snap.phase = "provisioning";
+  snap.phase = cluster_phase::provisioning;
   f.restart_with(snap);
   auto st = f.status("early");
   CHECK(st.status == "INIT");
@@ -402,7 +402,7 @@ TEST_CASE("a cluster recorded before owners existed is the user's, and a "
   fixture f;
   cluster_snapshot snap;
   snap.name = "old-3";
-  snap.phase = "provisioning";
+  snap.phase = cluster_phase::provisioning;
   snap.owner.reset(); // as decoded from a snapshot without the field
   f.restart_with(snap);
   CHECK(f.status("old-3").owner.empty());
