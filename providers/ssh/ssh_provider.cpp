@@ -626,6 +626,33 @@ ssh_provider::check_hosts(const std::string& pool) {
   return out;
 }
 
+std::vector<machine_pool> ssh_provider::pools() const {
+  std::vector<machine_pool> out;
+  for (const auto& p : settings_.pools.pools) {
+    machine_pool pool;
+    pool.name = p.name;
+    for (const auto& h : p.hosts)
+      pool.machines.push_back(h.key());
+    out.push_back(std::move(pool));
+  }
+  return out;
+}
+
+std::vector<machine_report> ssh_provider::check_pools() {
+  std::vector<machine_report> out;
+  for (auto& h : check_hosts()) {
+    machine_report r;
+    r.pool = std::move(h.pool);
+    r.machine = h.host.key();
+    r.ok = h.ok;
+    r.problem = std::move(h.problem);
+    r.resources = resources_of(h.probe);
+    r.held_by = std::move(h.held_by);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 result<std::vector<uint32_t>>
 ssh_provider::check_nodes(const std::string& cluster) {
   auto loaded = store_.load(cluster);
