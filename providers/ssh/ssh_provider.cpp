@@ -22,13 +22,8 @@ caf::error ssh_error(errc code, std::string message, std::string hint) {
 }
 
 result<void> validate_cluster_name(const std::string& cluster) {
-  if (local_detail::is_safe_name(cluster))
-    return {};
-  return ssh_error(errc::invalid_argument,
-                   "ssh: cluster name '" + cluster
-                     + "' cannot name a directory",
-                   "use letters, digits, '-', '_' and '.', not starting "
-                   "with '.'");
+  return local_detail::check_cluster_dir_name("ssh", cluster,
+                                              failure_scope::region);
 }
 
 caf::error no_cluster(const std::string& cluster) {
