@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/core/event_log_actor.hpp"
+#include "actors/core/timeouts.hpp"
 #include "actors/wire/replies.hpp"
 #include "messages/protocol.hpp"
 
@@ -26,7 +27,7 @@ struct event_stream_limits {
   /// reading the log.
   size_t max_buffered = 4096;
   /// A heartbeat frame goes out after this long without any frame.
-  caf::timespan heartbeat = std::chrono::seconds(5);
+  caf::timespan heartbeat = timeouts::heartbeat;
 };
 
 struct event_stream_state {

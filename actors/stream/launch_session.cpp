@@ -1,5 +1,6 @@
 #include "actors/stream/launch_session.hpp"
 
+#include "actors/core/timeouts.hpp"
 #include "actors/stream/log_stream.hpp"
 #include "messages/msgpack_util.hpp"
 
@@ -90,7 +91,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
   if (st.args.cluster.empty() && !st.args.is_exec) {
     // SkyPilot names unnamed clusters; the client learns the name from the
     // first progress line.
-    self->request(st.args.registry, std::chrono::seconds(10), new_name_atom_v)
+    self->request(st.args.registry, timeouts::actor_query, new_name_atom_v)
       .then(
         [=](std::string& name) {
           self->state.args.cluster = name;
@@ -111,7 +112,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
   });
   // Provisioning may take minutes (a cloud's, or a scenario's, delay)
   // without a progress line: heartbeats tell the client skyd is alive.
-  self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+  self->delayed_send(self, timeouts::heartbeat, heartbeat_atom_v);
   return {
     [=](heartbeat_atom) {
       auto& s = self->state;
@@ -119,7 +120,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
         return; // the log stream sends its own
       // Heartbeats bypass credit, as on every stream.
       s.args.target.more(self, std::string{wire::nil_body()});
-      self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+      self->delayed_send(self, timeouts::heartbeat, heartbeat_atom_v);
     },
     [=](plan_atom, protocol::plan_reply& plan) {
       protocol::stream_item item;

@@ -1,6 +1,7 @@
 #include "actors/stream/log_stream.hpp"
 
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -155,7 +156,7 @@ void tick(self_ptr self) {
     return;
   st.reading = true;
   self
-    ->request(st.registry, std::chrono::seconds(30), logs_atom_v,
+    ->request(st.registry, timeouts::quick_request, logs_atom_v,
               st.opts.cluster, st.opts.job_id)
     .then(
       [=](job_log_target& t) {

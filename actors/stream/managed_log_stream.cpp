@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "optimizer/managed_job/managed_job_model.hpp"
 
@@ -126,7 +127,7 @@ void tick(self_ptr self) {
   if (st.done || st.busy || st.credits == 0)
     return;
   st.busy = true;
-  self->request(st.jobs, std::chrono::seconds(30), logs_atom_v, st.opts.job_id)
+  self->request(st.jobs, timeouts::quick_request, logs_atom_v, st.opts.job_id)
     .then(
       [=](protocol::managed_job_row& row) {
         auto& s = self->state;
@@ -162,7 +163,7 @@ caf::behavior managed_log_stream(self_ptr self, reply_target target,
   st.opts = std::move(opts);
   st.credits = st.opts.window;
   self->send(self, tick_atom_v);
-  self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+  self->delayed_send(self, timeouts::heartbeat, heartbeat_atom_v);
   return {
     [=](tick_atom) { tick(self); },
     [=](heartbeat_atom) {
@@ -170,7 +171,7 @@ caf::behavior managed_log_stream(self_ptr self, reply_target target,
         return;
       // Heartbeats bypass credit, as on every stream.
       self->state.target.more(self, std::string{wire::nil_body()});
-      self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+      self->delayed_send(self, timeouts::heartbeat, heartbeat_atom_v);
     },
     [=](credit_atom, uint32_t n) {
       auto& s = self->state;
