@@ -15,7 +15,7 @@
 
 #include "actors/core/event_log_actor.hpp"
 #include "actors/core/timeouts.hpp"
-#include "actors/wire/replies.hpp"
+#include "actors/stream/credit_stream.hpp"
 #include "messages/protocol.hpp"
 
 namespace sky::actors {
@@ -33,15 +33,13 @@ struct event_stream_limits {
 struct event_stream_state {
   static inline const char* name = "event_stream";
 
-  reply_target target;
+  credit_stream stream;
   event_log_actor log;
   protocol::events_request request;
   event_stream_limits limits;
   uint64_t cursor = 0;
-  uint32_t credits = 0;
   bool live = false;
   bool reading = false;
-  bool sent_since_heartbeat = false;
   std::deque<event> buffer;
 };
 
