@@ -118,6 +118,30 @@ struct machine_capacity {
   node_resources free;
 };
 
+/// A pool of machines taken whole, one node per machine (SSH node pools):
+/// each pool is a fixed-capacity infra of its own, `<provider>/<pool>`.
+struct machine_pool {
+  std::string name;
+  /// The pool's machines in the pool's order; capacity() names each
+  /// "<pool>/<machine>".
+  std::vector<std::string> machines;
+};
+
+/// One pool machine as `skyctl check` shows it, probed afresh.
+struct machine_report {
+  std::string pool;
+  std::string machine;
+  /// Reachable, authenticated, probed.
+  bool ok = false;
+  /// Why not (names the machine and the problem), or a problem the probe
+  /// met on the way (GPU detection).
+  std::string problem;
+  /// What the probe found (when ok).
+  node_resources resources;
+  /// Cluster holding the machine; empty when free.
+  std::string held_by;
+};
+
 /// Something that happened to a cluster's instances without skyd asking: a
 /// spot preemption, a node that stopped answering.
 struct provider_event {
@@ -181,6 +205,16 @@ public:
   /// Machines and free capacity of fixed-capacity infra (local, ssh pools);
   /// nullopt for catalog-priced clouds.
   virtual std::optional<std::vector<machine_capacity>> capacity() = 0;
+
+  /// Pools whose machines are taken whole (SSH node pools). The planner
+  /// makes each its own infra, so that a task lands on one pool and a
+  /// refusal names the machines that did not fit; the default, no pools,
+  /// suits providers whose capacity() is one infra (local) or none.
+  virtual std::vector<machine_pool> pools() const { return {}; }
+
+  /// Probes every pool machine afresh, for `skyctl check` (blocking);
+  /// empty for providers without pools.
+  virtual std::vector<machine_report> check_pools() { return {}; }
 };
 
 } // namespace sky::providers

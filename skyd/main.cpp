@@ -265,7 +265,8 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.planner.catalog = *catalog;
   rs.planner.clouds = cfg.sim_clouds;
   rs.planner.fixed = {local_provider};
-  rs.planner.ssh = *ssh;
+  if (*ssh)
+    rs.planner.pooled.push_back(*ssh);
   rs.providers = providers;
   rs.sim = *sim;
   rs.infra.catalogs_dir = cfg.catalogs_dir.empty()

@@ -4,6 +4,7 @@
 
 #include "actors/cluster/cluster_internal.hpp"
 #include "actors/core/logging.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "optimizer/cluster/autostop.hpp"
 
@@ -42,7 +43,7 @@ void persist(cluster_ptr self, std::vector<event_draft> drafts,
     deferred.clear();
   }
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then(
       [=](uint64_t) {

@@ -8,6 +8,7 @@
 #include "actors/core/logging.hpp"
 #include "actors/cluster/provision_attempt.hpp"
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/task/task_codec.hpp"
 #include "optimizer/cluster/cluster_decisions.hpp"
@@ -295,7 +296,7 @@ void rank_and_try(cluster_ptr self) {
   }
   rank_request req{st.launches.front().order.task, st.blocked};
   bool first = st.tries == 0 && st.blocked.entries.empty();
-  self->request(st.deps.planner, std::chrono::seconds(60), std::move(req))
+  self->request(st.deps.planner, timeouts::planner_rank, std::move(req))
     .then(
       [=](ranking_ptr ranking) {
         if (torn_down_meanwhile(self))

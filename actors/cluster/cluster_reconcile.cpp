@@ -11,6 +11,7 @@
 #include "actors/cluster/cluster_registry.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -49,7 +50,7 @@ void finish(self_ptr self) {
                .add("problems", r.problems_text())
                .bytes();
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::vector<event_draft>{std::move(d)})
     .then([](uint64_t) {},
           [](caf::error& err) {

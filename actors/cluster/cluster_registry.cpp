@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "actors/core/logging.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -99,12 +100,12 @@ screen_fn owner_screen(self_ptr self, std::string owner) {
 void load(self_ptr self, caf::response_promise promise) {
   auto log = self->state.deps.log;
   self
-    ->request(log, std::chrono::seconds(60), snapshots_atom_v,
+    ->request(log, timeouts::log_restore, snapshots_atom_v,
               std::string{"cluster."})
     .then(
       [=](snapshot_list& clusters) mutable {
         self
-          ->request(log, std::chrono::seconds(60), snapshots_atom_v,
+          ->request(log, timeouts::log_restore, snapshots_atom_v,
                     std::string{"job."})
           .then(
             [=](snapshot_list& jobs) mutable {
@@ -311,7 +312,7 @@ caf::behavior cluster_registry(self_ptr self, cluster_deps deps) {
       }
       for (const auto& n : ask) {
         auto actor = st.clusters[n];
-        self->request(actor, std::chrono::seconds(10), status_atom_v)
+        self->request(actor, timeouts::actor_query, status_atom_v)
           .then(
             [=](cluster_summary& s) mutable {
               // A cluster's messages arrive in order: this reply is newer
@@ -397,7 +398,7 @@ caf::behavior cluster_registry(self_ptr self, cluster_deps deps) {
       }
       for (size_t i = 0; i < names.size(); ++i)
         self
-          ->request(self->state.clusters[names[i]], std::chrono::seconds(10),
+          ->request(self->state.clusters[names[i]], timeouts::actor_query,
                     queue_atom_v)
           .then(
             [=](std::vector<job_summary>& jobs) mutable {

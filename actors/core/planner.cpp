@@ -5,7 +5,6 @@
 
 #include "actors/core/logging.hpp"
 #include "optimizer/placement/show_gpus.hpp"
-#include "providers/ssh/ssh_provider.hpp"
 
 namespace sky::actors {
 
@@ -13,9 +12,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<planner_state>*;
 
-// One fixed-capacity infra per SSH pool (`ssh/<pool>`): a node is a whole
-// host. Held hosts and hosts that do not answer take no node; refusals name
-// them. Probing is cached by the provider (this actor runs detached).
 optimizer::node_capacity node_of(const std::string& name,
                                  const providers::node_resources& r) {
   optimizer::node_capacity node;
@@ -27,33 +23,39 @@ optimizer::node_capacity node_of(const std::string& name,
   return node;
 }
 
-void add_ssh_pools(providers::ssh_provider& ssh,
-                   optimizer::enabled_infra& infra) {
+// One fixed-capacity infra per pool (`ssh/<pool>`): a node is a whole
+// machine. Held machines and machines that do not answer take no node;
+// refusals name them. Probing is cached by the provider (this actor runs
+// detached).
+void add_pools(providers::provider& p, optimizer::enabled_infra& infra) {
+  auto pools = p.pools();
+  if (pools.empty())
+    return;
   auto machines
-    = ssh.capacity().value_or(std::vector<providers::machine_capacity>{});
-  for (const auto& pool : ssh.settings().pools.pools) {
+    = p.capacity().value_or(std::vector<providers::machine_capacity>{});
+  for (const auto& pool : pools) {
     optimizer::fixed_capacity_infra fixed;
-    fixed.provider = ssh.name();
+    fixed.provider = p.name();
     fixed.name = pool.name;
     fixed.whole_machines = true;
-    // A host that does not answer may have what the task needs: the
-    // whole-pool check is only made when every host's shape is known.
+    // A machine that does not answer may have what the task needs: the
+    // whole-pool check is only made when every machine's shape is known.
     fixed.whole.emplace();
-    for (const auto& host : pool.hosts) {
-      auto full = pool.name + "/" + host.key();
+    for (const auto& host : pool.machines) {
+      auto full = pool.name + "/" + host;
       auto m = std::find_if(machines.begin(), machines.end(),
                             [&](const auto& c) { return c.name == full; });
       if (m == machines.end()) {
-        fixed.unavailable.push_back(host.key() + " (not answering over SSH)");
+        fixed.unavailable.push_back(host + " (not answering over SSH)");
         fixed.whole.reset();
         continue;
       }
       if (fixed.whole)
-        fixed.whole->push_back(node_of(host.key(), m->total));
+        fixed.whole->push_back(node_of(host, m->total));
       if (m->free.cpus <= 0 && m->total.cpus > 0)
-        fixed.unavailable.push_back(host.key() + " (held by a cluster)");
+        fixed.unavailable.push_back(host + " (held by a cluster)");
       else
-        fixed.nodes.push_back(node_of(host.key(), m->free));
+        fixed.nodes.push_back(node_of(host, m->free));
     }
     infra.fixed.push_back(std::move(fixed));
   }
@@ -78,8 +80,8 @@ optimizer::enabled_infra current_infra(const planner_settings& s) {
     }
     infra.fixed.push_back(std::move(fixed));
   }
-  if (s.ssh)
-    add_ssh_pools(*s.ssh, infra);
+  for (const auto& p : s.pooled)
+    add_pools(*p, infra);
   return infra;
 }
 

@@ -17,10 +17,6 @@
 #include "optimizer/placement/chain.hpp"
 #include "providers/provider.hpp"
 
-namespace sky::providers {
-class ssh_provider;
-}
-
 namespace sky::actors {
 
 /// A ranking for one task, shared read-only (local messages only).
@@ -48,9 +44,9 @@ struct planner_settings {
   std::vector<std::string> clouds;
   /// Fixed-capacity providers whose free capacity is asked per request.
   std::vector<std::shared_ptr<providers::provider>> fixed;
-  /// SSH node pools: one fixed-capacity infra per pool (`ssh/<pool>`),
-  /// whose hosts are taken whole. nullptr: no pools.
-  std::shared_ptr<providers::ssh_provider> ssh;
+  /// Providers with pools of machines taken whole (SSH node pools): one
+  /// fixed-capacity infra per pool (`ssh/<pool>`).
+  std::vector<std::shared_ptr<providers::provider>> pooled;
 };
 
 struct planner_state {

@@ -8,6 +8,7 @@
 #include "actors/managed_job/managed_jobs.hpp"
 #include "actors/sim/sim_watch.hpp"
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/version.hpp"
 
@@ -64,7 +65,7 @@ void stop_children(self_ptr self) {
 }
 
 void drain_and_stop(self_ptr self) {
-  self->request(self->state.log, std::chrono::seconds(30), drain_atom_v)
+  self->request(self->state.log, timeouts::log_drain, drain_atom_v)
     .then(
       [=](uint64_t last) {
         logger("daemon")->info("event log drained at seq {}", last);
@@ -86,7 +87,8 @@ void close_front_door(self_ptr self) {
     drain_and_stop(self);
   };
   self
-    ->request(self->state.dispatcher, std::chrono::seconds(5), shutdown_atom_v)
+    ->request(self->state.dispatcher, timeouts::shutdown_streams,
+              shutdown_atom_v)
     .then([=] { stop_gateway(); },
           [=](caf::error&) {
             logger("daemon")->warn("some streams did not end in time");
@@ -106,7 +108,7 @@ void begin_shutdown(self_ptr self, int exit_code) {
     st.settings.on_stopping();
   // Record the stop first, so that followers still receive it.
   std::vector<event_draft> drafts{daemon_event(st, "daemon.stopped")};
-  self->request(st.log, std::chrono::seconds(30), append_atom_v, drafts)
+  self->request(st.log, timeouts::log_append, append_atom_v, drafts)
     .then([=](uint64_t) { close_front_door(self); },
           [=](caf::error& err) {
             logger("daemon")->error("recording daemon.stopped failed: {}",
@@ -150,8 +152,7 @@ void on_ready(self_ptr self, const std::string& error) {
 // Records `daemon.started`, then tells main that skyd serves requests.
 void announce_ready(self_ptr self) {
   std::vector<event_draft> drafts{daemon_event(self->state, "daemon.started")};
-  self
-    ->request(self->state.log, std::chrono::seconds(30), append_atom_v, drafts)
+  self->request(self->state.log, timeouts::log_append, append_atom_v, drafts)
     .then(
       [=](uint64_t seq) {
         logger("daemon")->info("skyd {} ready (pid {}, event seq {})",
@@ -203,7 +204,7 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   hook_provider_events(self);
   if (st.settings.sim)
     st.sim_watch = self->spawn(sim_watch, st.settings.sim, st.pool,
-                               caf::timespan{std::chrono::seconds(1)});
+                               caf::timespan{timeouts::sim_watch_max});
   dispatcher_deps deps;
   deps.log = st.log;
   deps.root = caf::actor{self};

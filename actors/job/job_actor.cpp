@@ -6,6 +6,7 @@
 
 #include "actors/core/logging.hpp"
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -23,7 +24,7 @@ void persist(self_ptr self, const std::string& kind, Then then) {
   auto& st = self->state;
   std::vector<event_draft> drafts{job_event(st.snap, kind)};
   self
-    ->request(st.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(st.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then(
       [=](uint64_t) {
@@ -36,7 +37,7 @@ void persist(self_ptr self, const std::string& kind, Then then) {
                               "retrying",
                               self->state.snap.job_id, self->state.snap.cluster,
                               kind, describe(err).message);
-        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+        self->delayed_send(self, timeouts::record_retry, tick_atom_v);
         self->become(caf::keep_behavior, [=](tick_atom) {
           self->unbecome();
           persist(self, kind, then);
@@ -91,7 +92,7 @@ void cancel(self_ptr self) {
       return true;
     },
     [=](result<bool>) {
-      self->delayed_send(self, std::chrono::seconds(10), cancel_atom_v);
+      self->delayed_send(self, timeouts::cancel_grace, cancel_atom_v);
       self->state.poll_interval = self->state.deps.job_poll_min;
       poll_later(self);
     });

@@ -6,6 +6,7 @@
 #include <caf/exit_reason.hpp>
 
 #include "actors/core/logging.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/task/overrides.hpp"
 #include "optimizer/managed_job/managed_job_admission.hpp"
@@ -159,7 +160,7 @@ void restart_supervisor(self_ptr self, optimizer::managed_job_snapshot snap,
     admit(self);
   };
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then([=](uint64_t) { go(); },
           [=](caf::error& err) {
@@ -190,7 +191,7 @@ void revive(self_ptr self, uint64_t id, const caf::error& reason) {
   // This job's snapshot only: a prefix read of "managed_job.1" would copy
   // every job whose id starts with 1.
   self
-    ->request(st.deps.log, std::chrono::seconds(60), snapshots_atom_v,
+    ->request(st.deps.log, timeouts::log_restore, snapshots_atom_v,
               optimizer::managed_job_entity(id), caf::get_atom_v)
     .then(
       [=](snapshot_list& list) {
@@ -262,7 +263,7 @@ void on_committed(self_ptr self, const event_batch& batch) {
 
 void load(self_ptr self, caf::response_promise promise) {
   self
-    ->request(self->state.deps.log, std::chrono::seconds(60), snapshots_atom_v,
+    ->request(self->state.deps.log, timeouts::log_restore, snapshots_atom_v,
               std::string{"managed_job."})
     .then(
       [=](snapshot_list& list) mutable {
@@ -346,7 +347,7 @@ void submit(self_ptr self, protocol::jobs_launch_request& req,
   std::vector<event_draft> drafts{std::move(d)};
   auto s = std::make_shared<optimizer::managed_job_snapshot>(std::move(*snap));
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then(
       [=](uint64_t) mutable {
@@ -422,7 +423,7 @@ void cancel(self_ptr self, const protocol::jobs_cancel_request& req,
       done();
       continue;
     }
-    self->request(sup->second, std::chrono::seconds(60), cancel_atom_v)
+    self->request(sup->second, timeouts::job_cancel, cancel_atom_v)
       .then(
         [=](std::string& status) mutable {
           auto& o = g->reply.results[i];

@@ -15,23 +15,21 @@ void pump(self_ptr self);
 void send_frame(self_ptr self, std::vector<event> events) {
   auto& st = self->state;
   protocol::events_frame frame{std::move(events), st.cursor};
-  st.target.more(self, protocol::encode(frame));
-  --st.credits;
-  st.sent_since_heartbeat = true;
+  st.stream.send(self, protocol::encode(frame));
 }
 
 void finish(self_ptr self) {
   auto& st = self->state;
-  st.target.ok(self, protocol::encode(protocol::events_frame{{}, st.cursor}));
-  if (st.live)
-    self->send(caf::actor_cast<caf::actor>(st.log), unsubscribe_atom_v,
-               caf::actor_cast<caf::actor>(self));
-  self->quit();
+  st.stream.finish(
+    self, protocol::encode(protocol::events_frame{{}, st.cursor}), [&] {
+      if (st.live)
+        self->send(caf::actor_cast<caf::actor>(st.log), unsubscribe_atom_v,
+                   caf::actor_cast<caf::actor>(self));
+    });
 }
 
 void fail(self_ptr self, const caf::error& err) {
-  self->state.target.fail(self, err);
-  self->quit();
+  self->state.stream.fail(self, err);
 }
 
 void on_page(self_ptr self, event_page& page) {
@@ -73,7 +71,7 @@ void on_page(self_ptr self, event_page& page) {
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  while (st.credits > 0 && !st.buffer.empty()) {
+  while (st.stream.credits > 0 && !st.buffer.empty()) {
     auto n = std::min<size_t>(st.buffer.size(), st.limits.page_size);
     std::vector<event> events(
       std::make_move_iterator(st.buffer.begin()),
@@ -82,7 +80,7 @@ void pump(self_ptr self) {
                     st.buffer.begin() + static_cast<long>(n));
     send_frame(self, std::move(events));
   }
-  if (st.credits == 0 || st.live || st.reading)
+  if (st.stream.credits == 0 || st.live || st.reading)
     return;
   st.reading = true;
   auto on_error = [=](caf::error& err) { fail(self, err); };
@@ -129,20 +127,18 @@ caf::behavior event_stream(self_ptr self, reply_target target,
                            protocol::events_request request,
                            event_stream_limits limits) {
   auto& st = self->state;
-  st.target = std::move(target);
+  st.stream = credit_stream{std::move(target), request.window};
   st.log = std::move(log);
   st.request = std::move(request);
   st.limits = limits;
   st.cursor = st.request.since;
-  st.credits = st.request.window;
   pump(self);
   if (st.request.follow)
-    self->delayed_send(self, st.limits.heartbeat, heartbeat_atom_v);
+    heartbeat_after(self, st.limits.heartbeat);
   return {
     [=](committed_atom, const event_batch& batch) { on_live(self, batch); },
     [=](credit_atom, uint32_t n) {
-      auto& s = self->state;
-      s.credits = std::min<uint32_t>(s.credits + n, 65536);
+      self->state.stream.grant(n);
       pump(self);
     },
     [=](cancel_atom) { finish(self); },
@@ -176,12 +172,11 @@ caf::behavior event_stream(self_ptr self, reply_target target,
     },
     [=](heartbeat_atom) {
       auto& s = self->state;
-      if (!s.sent_since_heartbeat)
-        // Heartbeats bypass credit: they are rare and tell the client that
-        // skyd is alive while nothing happens.
-        s.target.more(self, std::string{wire::nil_body()});
-      s.sent_since_heartbeat = false;
-      self->delayed_send(self, s.limits.heartbeat, heartbeat_atom_v);
+      // A frame since the last heartbeat proved skyd alive already.
+      if (!s.stream.sent_since_heartbeat)
+        s.stream.heartbeat(self);
+      s.stream.sent_since_heartbeat = false;
+      heartbeat_after(self, s.limits.heartbeat);
     },
   };
 }

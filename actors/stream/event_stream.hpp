@@ -14,7 +14,8 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/core/event_log_actor.hpp"
-#include "actors/wire/replies.hpp"
+#include "actors/core/timeouts.hpp"
+#include "actors/stream/credit_stream.hpp"
 #include "messages/protocol.hpp"
 
 namespace sky::actors {
@@ -26,21 +27,19 @@ struct event_stream_limits {
   /// reading the log.
   size_t max_buffered = 4096;
   /// A heartbeat frame goes out after this long without any frame.
-  caf::timespan heartbeat = std::chrono::seconds(5);
+  caf::timespan heartbeat = timeouts::heartbeat;
 };
 
 struct event_stream_state {
   static inline const char* name = "event_stream";
 
-  reply_target target;
+  credit_stream stream;
   event_log_actor log;
   protocol::events_request request;
   event_stream_limits limits;
   uint64_t cursor = 0;
-  uint32_t credits = 0;
   bool live = false;
   bool reading = false;
-  bool sent_since_heartbeat = false;
   std::deque<event> buffer;
 };
 

@@ -1,6 +1,7 @@
 #include "actors/stream/launch_session.hpp"
 
 #include "actors/stream/log_stream.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -11,10 +12,9 @@ using self_ptr = caf::stateful_actor<launch_session_state>*;
 
 void flush(self_ptr self) {
   auto& st = self->state;
-  while (st.credits > 0 && !st.held.empty()) {
-    st.args.target.more(self, std::move(st.held.front()));
+  while (st.stream.credits > 0 && !st.held.empty()) {
+    st.stream.send(self, std::move(st.held.front()));
     st.held.pop_front();
-    --st.credits;
   }
 }
 
@@ -25,34 +25,28 @@ void emit(self_ptr self, protocol::stream_item item) {
 
 void end_with(self_ptr self, const caf::error& err) {
   auto& st = self->state;
-  if (st.done)
+  if (st.stream.done)
     return;
-  st.done = true;
   // What was held back still goes first (it explains the failure).
   while (!st.held.empty()) {
-    st.args.target.more(self, std::move(st.held.front()));
+    st.stream.send(self, std::move(st.held.front()));
     st.held.pop_front();
   }
-  st.args.target.fail(self, err);
-  self->quit();
+  st.stream.fail(self, err);
 }
 
 void on_submitted(self_ptr self, uint64_t job_id) {
   auto& st = self->state;
   while (!st.held.empty()) {
-    st.args.target.more(self, std::move(st.held.front()));
+    st.stream.send(self, std::move(st.held.front()));
     st.held.pop_front();
-    if (st.credits > 0)
-      --st.credits;
   }
   if (st.args.detach) {
     protocol::job_outcome out;
     out.cluster = st.args.cluster;
     out.job_id = job_id;
     out.status = std::string{to_string(job_status::pending)};
-    st.args.target.ok(self, encode(out));
-    st.done = true;
-    self->quit();
+    st.stream.finish(self, encode(out));
     return;
   }
   // From here on the request is a log stream of the job.
@@ -60,7 +54,7 @@ void on_submitted(self_ptr self, uint64_t job_id) {
   opts.cluster = st.args.cluster;
   opts.job_id = job_id;
   opts.follow = true;
-  opts.window = std::max<uint32_t>(st.credits, 1);
+  opts.window = std::max<uint32_t>(st.stream.credits, 1);
   st.follower = self->spawn<caf::monitored + caf::linked>(
     log_stream, st.args.target, st.args.registry, st.args.pool, opts);
 }
@@ -70,7 +64,7 @@ void on_submitted(self_ptr self, uint64_t job_id) {
 caf::behavior launch_session(self_ptr self, launch_session_args args) {
   auto& st = self->state;
   st.args = std::move(args);
-  st.credits = st.args.window;
+  st.stream = credit_stream{st.args.target, st.args.window};
   st.args.order.watcher = caf::actor{self};
   auto on_reply = [=](uint64_t job_id) { on_submitted(self, job_id); };
   auto on_error = [=](caf::error& err) { end_with(self, err); };
@@ -90,7 +84,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
   if (st.args.cluster.empty() && !st.args.is_exec) {
     // SkyPilot names unnamed clusters; the client learns the name from the
     // first progress line.
-    self->request(st.args.registry, std::chrono::seconds(10), new_name_atom_v)
+    self->request(st.args.registry, timeouts::actor_query, new_name_atom_v)
       .then(
         [=](std::string& name) {
           self->state.args.cluster = name;
@@ -111,15 +105,14 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
   });
   // Provisioning may take minutes (a cloud's, or a scenario's, delay)
   // without a progress line: heartbeats tell the client skyd is alive.
-  self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+  heartbeat_after(self, timeouts::heartbeat);
   return {
     [=](heartbeat_atom) {
       auto& s = self->state;
-      if (s.follower || s.done)
+      if (s.follower || s.stream.done)
         return; // the log stream sends its own
-      // Heartbeats bypass credit, as on every stream.
-      s.args.target.more(self, std::string{wire::nil_body()});
-      self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+      s.stream.heartbeat(self);
+      heartbeat_after(self, timeouts::heartbeat);
     },
     [=](plan_atom, protocol::plan_reply& plan) {
       protocol::stream_item item;
@@ -140,7 +133,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
         self->send(s.follower, credit_atom_v, n);
         return;
       }
-      s.credits = std::min<uint32_t>(s.credits + n, 65536);
+      s.stream.grant(n);
       flush(self);
     },
     [=](cancel_atom) {
@@ -153,9 +146,7 @@ caf::behavior launch_session(self_ptr self, launch_session_args args) {
       protocol::job_outcome out;
       out.cluster = s.args.cluster;
       out.status = "LAUNCHING";
-      s.args.target.ok(self, encode(out));
-      s.done = true;
-      self->quit();
+      s.stream.finish(self, encode(out));
     },
     [=](peer_gone_atom) {
       if (self->state.follower)

@@ -13,7 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/cluster/cluster_actor.hpp"
-#include "actors/wire/replies.hpp"
+#include "actors/stream/credit_stream.hpp"
 
 namespace sky::actors {
 
@@ -33,12 +33,13 @@ struct launch_session_state {
   static inline const char* name = "launch_session";
 
   launch_session_args args;
-  uint32_t credits = 0;
+  /// Frames to the client until the job is submitted; then the follower
+  /// (a log stream) takes the request over.
+  credit_stream stream;
   /// Frames held back while the client has no credit (plan and progress
   /// lines are few, so this stays small).
   std::deque<std::string> held;
   caf::actor follower;
-  bool done = false;
 };
 
 caf::behavior launch_session(caf::stateful_actor<launch_session_state>* self,

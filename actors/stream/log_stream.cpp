@@ -1,6 +1,7 @@
 #include "actors/stream/log_stream.hpp"
 
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -29,24 +30,16 @@ bool job_ended(const job_snapshot& snap) {
 
 void finish(self_ptr self) {
   auto& st = self->state;
-  if (st.done)
-    return;
-  st.done = true;
   protocol::job_outcome out;
   out.cluster = st.opts.cluster;
   out.job_id = st.job.snapshot.job_id;
   out.status = st.job.snapshot.status;
   out.exit_code = st.job.snapshot.exit_code;
-  st.target.ok(self, encode(out));
-  self->quit();
+  st.stream.finish(self, encode(out));
 }
 
 void fail(self_ptr self, const caf::error& err) {
-  if (self->state.done)
-    return;
-  self->state.done = true;
-  self->state.target.fail(self, err);
-  self->quit();
+  self->state.stream.fail(self, err);
 }
 
 // Files to read, in the order their output appears: setup then run, per
@@ -102,8 +95,7 @@ void on_read(self_ptr self, read_result& r, bool job_over) {
     item.type = "log";
     item.job_id = st.job.snapshot.job_id;
     item.data = std::move(out);
-    st.target.more(self, encode(item));
-    --st.credits;
+    st.stream.send(self, encode(item));
   }
   if (!any && (job_over || !st.opts.follow)) {
     finish(self);
@@ -151,11 +143,11 @@ void read_now(self_ptr self, bool job_over) {
 // Refreshes the job's state, then reads what is new.
 void tick(self_ptr self) {
   auto& st = self->state;
-  if (st.done || st.reading || st.credits == 0)
+  if (st.stream.done || st.reading || st.stream.credits == 0)
     return;
   st.reading = true;
   self
-    ->request(st.registry, std::chrono::seconds(30), logs_atom_v,
+    ->request(st.registry, timeouts::quick_request, logs_atom_v,
               st.opts.cluster, st.opts.job_id)
     .then(
       [=](job_log_target& t) {
@@ -213,11 +205,10 @@ caf::behavior log_stream(self_ptr self, reply_target target,
                          caf::actor registry, caf::actor pool,
                          log_stream_options opts) {
   auto& st = self->state;
-  st.target = std::move(target);
+  st.stream = credit_stream{std::move(target), opts.window};
   st.registry = std::move(registry);
   st.pool = std::move(pool);
   st.opts = std::move(opts);
-  st.credits = st.opts.window;
   st.wait = st.opts.idle_wait;
   self->send(self, tick_atom_v);
   return {
@@ -235,10 +226,7 @@ caf::behavior log_stream(self_ptr self, reply_target target,
       tick(self);
     },
     [=](credit_atom, uint32_t n) {
-      auto& s = self->state;
-      bool was_blocked = s.credits == 0;
-      s.credits = std::min<uint32_t>(s.credits + n, 65536);
-      if (was_blocked)
+      if (self->state.stream.grant(n))
         tick(self);
     },
     [=](cancel_atom) { finish(self); },

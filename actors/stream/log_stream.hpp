@@ -15,7 +15,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/cluster/cluster_actor.hpp"
-#include "actors/wire/replies.hpp"
+#include "actors/stream/credit_stream.hpp"
 
 namespace sky::actors {
 
@@ -44,18 +44,16 @@ struct log_file_cursor {
 struct log_stream_state {
   static inline const char* name = "log_stream";
 
-  reply_target target;
+  credit_stream stream;
   caf::actor registry;
   caf::actor pool;
   log_stream_options opts;
-  uint32_t credits = 0;
   /// The current wait between reads (idle_wait, doubled while idle).
   caf::timespan wait{};
   /// Tags the one delayed tick that counts; a poll or a reset makes the
   /// earlier ones stale, so there is never more than one read loop.
   uint64_t tick_epoch = 0;
   bool reading = false;
-  bool done = false;
   job_log_target job;
   std::vector<log_file_cursor> files;
 };

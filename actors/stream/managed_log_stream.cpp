@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "actors/core/worker_pool.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "optimizer/managed_job/managed_job_model.hpp"
 
@@ -58,30 +59,19 @@ bool is_final(const std::string& status) {
 
 void finish(self_ptr self) {
   auto& st = self->state;
-  if (st.done)
-    return;
-  st.done = true;
   protocol::job_outcome out;
   out.cluster = st.row.cluster;
   out.job_id = st.row.job_id;
   out.status = st.row.status;
-  st.target.ok(self, sky::encode(out));
-  self->quit();
+  st.stream.finish(self, sky::encode(out));
 }
 
 void fail(self_ptr self, const caf::error& err) {
-  if (self->state.done)
-    return;
-  self->state.done = true;
-  self->state.target.fail(self, err);
-  self->quit();
+  self->state.stream.fail(self, err);
 }
 
 void send_item(self_ptr self, protocol::stream_item item) {
-  auto& st = self->state;
-  st.target.more(self, sky::encode(item));
-  if (st.credits > 0)
-    --st.credits;
+  self->state.stream.send(self, sky::encode(item));
 }
 
 void tick(self_ptr self);
@@ -123,10 +113,10 @@ void read_next(self_ptr self, bool final) {
 
 void tick(self_ptr self) {
   auto& st = self->state;
-  if (st.done || st.busy || st.credits == 0)
+  if (st.stream.done || st.busy || st.stream.credits == 0)
     return;
   st.busy = true;
-  self->request(st.jobs, std::chrono::seconds(30), logs_atom_v, st.opts.job_id)
+  self->request(st.jobs, timeouts::quick_request, logs_atom_v, st.opts.job_id)
     .then(
       [=](protocol::managed_job_row& row) {
         auto& s = self->state;
@@ -156,27 +146,22 @@ caf::behavior managed_log_stream(self_ptr self, reply_target target,
                                  caf::actor jobs, caf::actor pool,
                                  managed_log_options opts) {
   auto& st = self->state;
-  st.target = std::move(target);
+  st.stream = credit_stream{std::move(target), opts.window};
   st.jobs = std::move(jobs);
   st.pool = std::move(pool);
   st.opts = std::move(opts);
-  st.credits = st.opts.window;
   self->send(self, tick_atom_v);
-  self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+  heartbeat_after(self, timeouts::heartbeat);
   return {
     [=](tick_atom) { tick(self); },
     [=](heartbeat_atom) {
-      if (self->state.done)
+      if (self->state.stream.done)
         return;
-      // Heartbeats bypass credit, as on every stream.
-      self->state.target.more(self, std::string{wire::nil_body()});
-      self->delayed_send(self, std::chrono::seconds(5), heartbeat_atom_v);
+      self->state.stream.heartbeat(self);
+      heartbeat_after(self, timeouts::heartbeat);
     },
     [=](credit_atom, uint32_t n) {
-      auto& s = self->state;
-      bool was_blocked = s.credits == 0;
-      s.credits = std::min<uint32_t>(s.credits + n, 65536);
-      if (was_blocked)
+      if (self->state.stream.grant(n))
         tick(self);
     },
     [=](cancel_atom) { finish(self); },

@@ -16,7 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/managed_job/managed_job.hpp"
-#include "actors/wire/replies.hpp"
+#include "actors/stream/credit_stream.hpp"
 
 namespace sky::actors {
 
@@ -33,14 +33,12 @@ struct managed_log_options {
 struct managed_log_state {
   static inline const char* name = "managed_log_stream";
 
-  reply_target target;
+  credit_stream stream;
   /// The managed jobs registry.
   caf::actor jobs;
   caf::actor pool;
   managed_log_options opts;
-  uint32_t credits = 0;
   bool busy = false;
-  bool done = false;
   /// The last state announced, and the job as last seen.
   std::string announced;
   protocol::managed_job_row row;

@@ -7,6 +7,7 @@
 #include "actors/stream/launch_session.hpp"
 #include "actors/stream/log_stream.hpp"
 #include "actors/core/planner.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/task/overrides.hpp"
 
@@ -123,7 +124,7 @@ bool dispatch_cluster_verb(dispatcher_ptr self, const reply_target& target,
   const auto& deps = self->state.deps;
   // Stop, start and down wait for the provider; they may take minutes.
   constexpr auto long_op = caf::infinite;
-  constexpr caf::timespan quick = std::chrono::seconds(30);
+  constexpr caf::timespan quick = timeouts::quick_request;
   if (verb == "launch") {
     launch(self, target, req);
   } else if (verb == "exec") {

@@ -6,6 +6,7 @@
 #include "actors/stream/event_stream.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/wire/replies.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/body_reader.hpp"
 #include "messages/msgpack_util.hpp"
 #include "messages/protocol.hpp"
@@ -68,7 +69,7 @@ void count_snapshots(self_ptr self, std::vector<std::string> prefixes,
   }
   auto prefix = prefixes[counts.size()];
   self
-    ->request(self->state.deps.log, std::chrono::seconds(10), snapshots_atom_v,
+    ->request(self->state.deps.log, timeouts::log_read, snapshots_atom_v,
               prefix, count_atom_v)
     .then(
       [=](uint64_t n) mutable {
@@ -86,7 +87,7 @@ void add_reconcile_report(self_ptr self, const reply_target& target,
     return;
   }
   self
-    ->request(self->state.deps.registry, std::chrono::seconds(10),
+    ->request(self->state.deps.registry, timeouts::actor_query,
               reconcile_atom_v)
     .then(
       [=](const reconcile_report& r) mutable {
@@ -101,7 +102,7 @@ void add_reconcile_report(self_ptr self, const reply_target& target,
 
 void daemon_status(self_ptr self, const reply_target& target) {
   self
-    ->request(self->state.deps.log, std::chrono::seconds(10), read_atom_v,
+    ->request(self->state.deps.log, timeouts::log_read, read_atom_v,
               uint64_t{0}, uint32_t{0})
     .then(
       [=](const event_page& page) {
@@ -154,7 +155,7 @@ void annotate(self_ptr self, const reply_target& target,
   draft.fields = map_writer{1}.add("text", *text).bytes();
   std::vector<event_draft> drafts{std::move(draft)};
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then(
       [=](uint64_t seq) {

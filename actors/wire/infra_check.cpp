@@ -31,9 +31,9 @@ std::string number(double v) {
 }
 
 // One row per pool host: what the probe found, or why it failed.
-protocol::infra_row host_row(const providers::ssh_host_report& h) {
+protocol::infra_row host_row(const providers::machine_report& h) {
   protocol::infra_row row;
-  row.name = "ssh/" + h.pool + "/" + h.host.key();
+  row.name = "ssh/" + h.pool + "/" + h.machine;
   row.kind = "ssh";
   if (!h.ok) {
     row.status = "unreachable";
@@ -43,9 +43,9 @@ protocol::infra_row host_row(const providers::ssh_host_report& h) {
     return row;
   }
   row.status = "enabled";
-  row.detail
-    = number(h.probe.cpus) + " vCPUs, " + number(h.probe.memory_gib) + " GiB";
-  for (const auto& [gpu, count] : h.probe.gpus)
+  row.detail = number(h.resources.cpus) + " vCPUs, "
+               + number(h.resources.memory_gib) + " GiB";
+  for (const auto& [gpu, count] : h.resources.gpus)
     row.detail += ", " + gpu + ":" + number(count);
   row.detail += h.held_by.empty() ? ", free" : ", held by " + h.held_by;
   if (!h.problem.empty())
@@ -153,7 +153,7 @@ protocol::check_reply describe_infra(const infra_settings& settings,
 infra_facts gather_infra(const infra_settings& settings) {
   infra_facts facts;
   if (settings.ssh)
-    facts.ssh_hosts = settings.ssh->check_hosts();
+    facts.ssh_hosts = settings.ssh->check_pools();
   gather_files(settings, facts);
   return facts;
 }

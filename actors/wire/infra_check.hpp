@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "messages/sim_protocol.hpp"
-#include "providers/ssh/ssh_provider.hpp"
+#include "providers/provider.hpp"
 
 namespace sky::actors {
 
@@ -29,8 +29,8 @@ struct infra_settings {
   /// Names of the providers skyd registered ("local", "gcp", "ssh", ...).
   std::vector<std::string> providers;
   /// The SSH pools' provider, when a pools file was loaded: its hosts are
-  /// probed by gather_infra.
-  std::shared_ptr<providers::ssh_provider> ssh;
+  /// probed by gather_infra (check_pools).
+  std::shared_ptr<providers::provider> ssh;
 };
 
 /// What gather_infra read from disk.
@@ -42,7 +42,7 @@ struct infra_facts {
   std::optional<size_t> ssh_pools;
   std::string ssh_problem;
   /// Each pool host, probed (reachable, authenticated, resources).
-  std::vector<providers::ssh_host_report> ssh_hosts;
+  std::vector<providers::machine_report> ssh_hosts;
 };
 
 /// Pure: the rows of `check`, local first, then the simulated clouds (in

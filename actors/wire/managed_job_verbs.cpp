@@ -5,6 +5,7 @@
 #include "actors/wire/dispatcher.hpp"
 #include "actors/managed_job/managed_jobs.hpp"
 #include "actors/stream/managed_log_stream.hpp"
+#include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
@@ -43,7 +44,7 @@ void launch(dispatcher_ptr self, const reply_target& target,
   auto detach = decoded->detach;
   auto window = decoded->window;
   self
-    ->request(self->state.deps.managed_jobs, std::chrono::seconds(60),
+    ->request(self->state.deps.managed_jobs, timeouts::jobs_launch,
               launch_atom_v, std::move(*decoded))
     .then(
       [=](protocol::managed_job_row& row) {
@@ -75,7 +76,7 @@ bool dispatch_managed_job_verb(dispatcher_ptr self, const reply_target& target,
   } else if (verb == "jobs.queue") {
     protocol::jobs_queue_request r;
     if (decode_body(self, target, req, r))
-      self->request(jobs, std::chrono::seconds(30), queue_atom_v, r)
+      self->request(jobs, timeouts::quick_request, queue_atom_v, r)
         .then(
           [=](protocol::jobs_queue_reply& reply) {
             target.ok(self, sky::encode(reply));
@@ -91,7 +92,7 @@ bool dispatch_managed_job_verb(dispatcher_ptr self, const reply_target& target,
                                    "for example: skyctl jobs cancel 3"));
       return true;
     }
-    self->request(jobs, std::chrono::seconds(90), cancel_atom_v, r)
+    self->request(jobs, timeouts::jobs_cancel, cancel_atom_v, r)
       .then(
         [=](protocol::jobs_cancel_reply& reply) {
           target.ok(self, sky::encode(reply));

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "providers/provider.hpp"
+
 namespace sky::providers::local_detail {
 
 namespace {
@@ -114,6 +116,18 @@ bool is_safe_name(const std::string& name) {
       return false;
   }
   return true;
+}
+
+result<void> check_cluster_dir_name(const std::string& who,
+                                    const std::string& cluster,
+                                    failure_scope scope) {
+  if (is_safe_name(cluster))
+    return {};
+  return provider_error(errc::invalid_argument, scope,
+                        who + ": cluster name '" + cluster
+                          + "' cannot name a directory",
+                        "use letters, digits, '-', '_' and '.', not starting "
+                        "with '.'");
 }
 
 } // namespace sky::providers::local_detail

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "messages/failure_scope.hpp"
 #include "messages/result.hpp"
 
 namespace sky::providers::local_detail {
@@ -36,5 +37,13 @@ std::filesystem::path resolve_under(const std::filesystem::path& base,
 /// A file or directory name made of [A-Za-z0-9._-] that is not "." or ".."
 /// and does not start with a dot (so it never hides or escapes).
 bool is_safe_name(const std::string& name);
+
+/// A cluster's name becomes a directory's (a sandbox, a node directory), so
+/// providers that keep one refuse names is_safe_name refuses, with one
+/// text: invalid_argument "<who>: cluster name '<cluster>' cannot name a
+/// directory", blocking `scope` for failover (the provider's own).
+result<void> check_cluster_dir_name(const std::string& who,
+                                    const std::string& cluster,
+                                    failure_scope scope);
 
 } // namespace sky::providers::local_detail

@@ -21,13 +21,7 @@ caf::error local_error(errc code, std::string message, std::string hint) {
 }
 
 result<void> validate_cluster_name(const std::string& cluster) {
-  if (is_safe_name(cluster))
-    return {};
-  return local_error(errc::invalid_argument,
-                     "local: cluster name '" + cluster
-                       + "' cannot name a directory",
-                     "use letters, digits, '-', '_' and '.', not starting "
-                     "with '.'");
+  return check_cluster_dir_name("local", cluster, failure_scope::cloud);
 }
 
 caf::error no_cluster(const std::string& cluster) {

@@ -62,12 +62,10 @@ result<cluster_record> sim_world::run_instances(const std::string& cloud,
   if (auto ok = check_cloud(cloud); !ok)
     return ok.error();
   const auto& places = *index_.cloud(cloud);
-  if (!local_detail::is_safe_name(req.cluster))
-    return sim_error(errc::invalid_argument,
-                     cloud + " (simulated): cluster name '" + req.cluster
-                       + "' cannot name a directory",
-                     "use letters, digits, '-', '_' and '.', not starting "
-                     "with '.'");
+  if (auto ok = local_detail::check_cluster_dir_name(
+        cloud + " (simulated)", req.cluster, failure_scope::zone);
+      !ok)
+    return ok.error();
   if (req.num_nodes == 0 || req.num_nodes > max_nodes)
     return sim_error(errc::invalid_argument,
                      cloud + " (simulated): cluster '" + req.cluster

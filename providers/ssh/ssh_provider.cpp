@@ -22,13 +22,8 @@ caf::error ssh_error(errc code, std::string message, std::string hint) {
 }
 
 result<void> validate_cluster_name(const std::string& cluster) {
-  if (local_detail::is_safe_name(cluster))
-    return {};
-  return ssh_error(errc::invalid_argument,
-                   "ssh: cluster name '" + cluster
-                     + "' cannot name a directory",
-                   "use letters, digits, '-', '_' and '.', not starting "
-                   "with '.'");
+  return local_detail::check_cluster_dir_name("ssh", cluster,
+                                              failure_scope::region);
 }
 
 caf::error no_cluster(const std::string& cluster) {
@@ -622,6 +617,33 @@ ssh_provider::check_hosts(const std::string& pool) {
     if (held)
       if (auto it = held->find(out[i].host.key()); it != held->end())
         out[i].held_by = it->second;
+  }
+  return out;
+}
+
+std::vector<machine_pool> ssh_provider::pools() const {
+  std::vector<machine_pool> out;
+  for (const auto& p : settings_.pools.pools) {
+    machine_pool pool;
+    pool.name = p.name;
+    for (const auto& h : p.hosts)
+      pool.machines.push_back(h.key());
+    out.push_back(std::move(pool));
+  }
+  return out;
+}
+
+std::vector<machine_report> ssh_provider::check_pools() {
+  std::vector<machine_report> out;
+  for (auto& h : check_hosts()) {
+    machine_report r;
+    r.pool = std::move(h.pool);
+    r.machine = h.host.key();
+    r.ok = h.ok;
+    r.problem = std::move(h.problem);
+    r.resources = resources_of(h.probe);
+    r.held_by = std::move(h.held_by);
+    out.push_back(std::move(r));
   }
   return out;
 }

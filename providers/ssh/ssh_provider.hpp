@@ -86,6 +86,11 @@ public:
   /// older than probe_ttl.
   std::optional<std::vector<machine_capacity>> capacity() override;
 
+  /// The configured pools and their hosts ("<ip>:<port>"), in file order.
+  std::vector<machine_pool> pools() const override;
+  /// check_hosts() of every pool, as the interface reports machines.
+  std::vector<machine_report> check_pools() override;
+
   /// The hosts of one pool (capacity() filtered), for the planner's
   /// per-pool fixed-capacity infra.
   std::vector<machine_capacity> capacity_of(const std::string& pool);
