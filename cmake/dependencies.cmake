@@ -35,3 +35,12 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)
+
+# Boost.Asio and Beast for the load balancer (skyd-lb): header-only Boost from
+# libboost-dev; Boost.System is header-only since 1.69.
+find_path(BOOST_BEAST_INCLUDE_DIR boost/beast.hpp REQUIRED)
+add_library(sky::beast INTERFACE IMPORTED)
+target_include_directories(sky::beast SYSTEM INTERFACE ${BOOST_BEAST_INCLUDE_DIR})
+target_compile_definitions(sky::beast INTERFACE BOOST_ASIO_NO_DEPRECATED
+                                                BOOST_BEAST_USE_STD_STRING_VIEW)
+target_link_libraries(sky::beast INTERFACE Threads::Threads)
