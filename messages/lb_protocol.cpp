@@ -289,7 +289,16 @@ routes_request decode_routes(const map_view& m) {
   for (size_t i = 0; i < endpoints.size(); ++i) {
     auto text = map_view::as_str(*endpoints[i], indexed("endpoints", i));
     const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    const auto port = colon == std::string::npos
+                        ? std::string_view{}
+                        : std::string_view{text}.substr(colon + 1);
+    const bool numeric
+      = !port.empty() && port.size() <= 5
+        && std::all_of(port.begin(), port.end(),
+                       [](char c) { return c >= '0' && c <= '9'; })
+        && std::stoul(std::string{port}) >= 1
+        && std::stoul(std::string{port}) <= 65535;
+    if (colon == 0 || !numeric)
       throw bad_field(indexed("endpoints", i) + " must be host:port, not '"
                       + text + "'");
     r.endpoints.push_back(std::move(text));

@@ -1,7 +1,6 @@
 #include "skyd/lb/proxy.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <unistd.h>
@@ -72,6 +71,22 @@ void service::give_back(const std::string& endpoint,
 
 namespace {
 
+/// A coroutine that throws ends alone, said in the log; the process and
+/// every other connection carry on.
+auto log_failure(const char* what) {
+  return [what](std::exception_ptr e) {
+    if (!e)
+      return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log_line(std::string{what} + " failed: " + x.what());
+    } catch (...) {
+      log_line(std::string{what} + " failed");
+    }
+  };
+}
+
 asio::awaitable<void> accept_loop(std::shared_ptr<service> svc,
                                   std::shared_ptr<tcp::acceptor> acceptor) {
   for (;;) {
@@ -88,7 +103,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<service> svc,
       continue;
     }
     asio::co_spawn(svc->io, serve_client(svc, std::move(socket)),
-                   asio::detached);
+                   log_failure("client session"));
   }
 }
 
@@ -114,7 +129,7 @@ std::string proxy::listen(service& s) {
   s.acceptor = acceptor;
   s.port = acceptor->local_endpoint().port();
   asio::co_spawn(io_, accept_loop(s.shared_from_this(), acceptor),
-                 asio::detached);
+                 log_failure("accept loop"));
   return {};
 }
 

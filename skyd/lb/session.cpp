@@ -106,12 +106,64 @@ connect(service& svc, const std::string& endpoint, error_code& ec) {
   co_return c;
 }
 
+/// Watches the client while its request is upstream. A client that closes
+/// closes the upstream connection too: the replica stops working for nobody
+/// (vLLM aborts a generation whose connection closes) and least_load's count
+/// drops at once instead of when the replica finally answers.
+class client_watch {
+public:
+  explicit client_watch(tcp::socket& client) : client_(client) {}
+  ~client_watch() { disarm(); }
+  client_watch(const client_watch&) = delete;
+  client_watch& operator=(const client_watch&) = delete;
+
+  void arm(tcp::socket& upstream) {
+    state_->upstream = &upstream;
+    if (armed_)
+      return;
+    armed_ = true;
+    client_.async_wait(tcp::socket::wait_read, [st = state_,
+                                                &c = client_](error_code ec) {
+      if (ec || st->upstream == nullptr)
+        return; // cancelled or disarmed: `c` may be gone, not touched
+      char byte;
+      error_code peek;
+      if (c.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, peek) > 0
+          && !peek)
+        return; // a pipelined request: the client is there
+      st->gone = true;
+      error_code ignored;
+      st->upstream->close(ignored);
+    });
+  }
+  /// Before the upstream connection goes back to the pool or away.
+  void disarm() {
+    state_->upstream = nullptr;
+    if (armed_) {
+      armed_ = false;
+      error_code ignored;
+      client_.cancel(ignored);
+    }
+  }
+  bool gone() const { return state_->gone; }
+
+private:
+  struct state {
+    tcp::socket* upstream = nullptr;
+    bool gone = false;
+  };
+  tcp::socket& client_;
+  std::shared_ptr<state> state_ = std::make_shared<state>();
+  bool armed_ = false;
+};
+
 class forwarding {
 public:
   forwarding(std::shared_ptr<service> svc, beast::tcp_stream& client,
              http::request<http::string_body>& req,
              const std::string& client_ip)
-    : svc_(std::move(svc)), client_(client), req_(req) {
+    : svc_(std::move(svc)), client_(client), req_(req),
+      watch_(client.socket()) {
     build_upstream_request(client_ip);
   }
 
@@ -134,6 +186,7 @@ private:
   beast::tcp_stream& client_;
   http::request<http::string_body>& req_;
   http::request<http::string_body> up_;
+  client_watch watch_;
 };
 
 void forwarding::build_upstream_request(const std::string& client_ip) {
@@ -220,6 +273,7 @@ asio::awaitable<bool> forwarding::run() {
         continue;
       }
     }
+    watch_.arm(up->stream.socket());
     up->stream.expires_after(svc_->lim.upstream_timeout);
     co_await http::async_write(up->stream, up_, nothrow(ec));
     beast::flat_buffer ubuf;
@@ -229,7 +283,13 @@ asio::awaitable<bool> forwarding::run() {
       rp.skip(true);
     if (!ec)
       co_await http::async_read_header(up->stream, ubuf, rp, nothrow(ec));
+    if (ec && watch_.gone()) {
+      log_line("service " + svc_->routes.service + ": client went away, "
+               + *endpoint + " request abandoned");
+      co_return false;
+    }
     if (ec) {
+      watch_.disarm();
       // A pooled connection the replica closed while idle fails before any
       // answer byte; a fresh connection to the same endpoint is safe for
       // requests that may be repeated.
@@ -262,17 +322,24 @@ asio::awaitable<bool> forwarding::relay(
   http::response<http::buffer_body> res;
   res.result(head.result_int());
   res.reason(head.reason());
-  res.version(11);
+  const bool http10 = req_.version() < 11;
+  res.version(http10 ? 10 : 11);
   const auto hop = hop_set(head);
   for (const auto& f : head)
     if (!hop.drop(f.name_string()))
       res.insert(f.name_string(), f.value());
   const bool upstream_reusable = rp.keep_alive() && !rp.need_eof();
   // No Content-Length from the replica: chunked to the client (framing is
-  // per hop), unless there is no body at all (HEAD, 204, 304).
-  if (!rp.is_done() && !rp.content_length())
-    res.chunked(true);
-  res.keep_alive(req_.keep_alive());
+  // per hop), unless there is no body at all (HEAD, 204, 304). An HTTP/1.0
+  // client knows no chunks: it reads to the close.
+  bool client_keep = req_.keep_alive();
+  if (!rp.is_done() && !rp.content_length()) {
+    if (http10)
+      client_keep = false;
+    else
+      res.chunked(true);
+  }
+  res.keep_alive(client_keep);
 
   http::response_serializer<http::buffer_body> sr{res};
   error_code ec;
@@ -295,7 +362,8 @@ asio::awaitable<bool> forwarding::relay(
         // Mid-response: the client can only learn of it by the connection
         // closing before the message ends.
         log_line("service " + svc_->routes.service + ": " + endpoint
-                 + " mid-response: " + ec.message());
+                 + (watch_.gone() ? " abandoned: client went away"
+                                  : " mid-response: " + ec.message()));
         co_return false;
       }
       n = sizeof piece - rp.get().body().size;
@@ -313,9 +381,10 @@ asio::awaitable<bool> forwarding::relay(
     if (ec)
       co_return false; // client gone; the flight guard still counts down
   }
+  watch_.disarm();
   if (upstream_reusable)
     svc_->give_back(endpoint, std::move(up));
-  co_return true;
+  co_return client_keep;
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -214,4 +215,39 @@ TEST_CASE("SIGTERM exits cleanly and removes the control socket") {
   CHECK(*code == 0);
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(lb.log().find("stopping") != std::string::npos);
+}
+
+TEST_CASE("a client that goes away stops counting at once (least_load)") {
+  lb_process lb;
+  backend a{"a"};
+  auto ack = lb.routes("web", {a.endpoint()});
+  {
+    http_connection impatient{ack.port};
+    std::thread t{[&] { impatient.request("GET", "/slow?ms=3000"); }};
+    std::this_thread::sleep_for(300ms);
+    REQUIRE(lb.report("web").in_flight == 1);
+    ::shutdown(impatient.native_handle(), SHUT_RDWR); // the client leaves
+    t.join();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t in_flight = 1;
+  while (in_flight != 0 && ms_since(t0) < 2000) {
+    std::this_thread::sleep_for(20ms);
+    in_flight = lb.report("web").in_flight;
+  }
+  CHECK(in_flight == 0);
+  CHECK(ms_since(t0) < 1000); // not when the replica answers after 3 s
+  CHECK(lb.log().find("client went away") != std::string::npos);
+  CHECK(http_request(ack.port, "GET", "/").status == 200);
+}
+
+TEST_CASE("an HTTP/1.0 client gets a streamed body without chunks") {
+  lb_process lb;
+  backend a{"a"};
+  auto ack = lb.routes("web", {a.endpoint()});
+  http_connection conn{ack.port};
+  auto out = conn.raw("GET /stream?n=3&ms=10 HTTP/1.0\r\nHost: x\r\n\r\n");
+  CHECK(out.rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(out.find("chunked") == std::string::npos);
+  CHECK(out.substr(out.find("\r\n\r\n") + 4) == "token 0\ntoken 1\ntoken 2\n");
 }

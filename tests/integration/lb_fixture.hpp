@@ -83,6 +83,7 @@ public:
   /// Raw bytes out, whatever comes back until the peer closes or times out.
   std::string raw(const std::string& bytes);
   bool connected() const { return fd_ >= 0; }
+  int native_handle() const { return fd_; }
 
   /// Body pieces of a streamed response with the milliseconds since the
   /// request was sent at which each arrived.

@@ -70,6 +70,13 @@ TEST_CASE("decode errors name the field") {
                               std::vector<std::string>{"ok:1", "nocolon"}))
           .error.find("endpoints[1] must be host:port")
         != std::string::npos);
+  for (const char* bad : {"h:0", "h:65536", "h:8o", "h:", ":80", "h:123456"})
+    CHECK(decode_request(map_of("verb", "routes", "service", "a", "endpoints",
+                                std::vector<std::string>{bad}))
+            .error.find("endpoints[0] must be host:port")
+          != std::string::npos);
+  CHECK(decode_request(map_of("verb", "routes", "service", "a", "endpoints",
+                              std::vector<std::string>{"[::1]:65535"})));
   CHECK(decode_request(map_of("v", 2, "verb", "hello")).error
         == "v is 2, this side speaks 1");
   CHECK(decode_request(map_of("v", 1)).error == "verb is missing");
