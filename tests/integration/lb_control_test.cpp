@@ -251,3 +251,21 @@ TEST_CASE("an HTTP/1.0 client gets a streamed body without chunks") {
   CHECK(out.find("chunked") == std::string::npos);
   CHECK(out.substr(out.find("\r\n\r\n") + 4) == "token 0\ntoken 1\ntoken 2\n");
 }
+
+TEST_CASE("a killed replica's pooled connections are not used for a POST") {
+  lb_process lb{{"--readmit-ms", "60000"}};
+  backend a{"a"}, b{"b"};
+  auto ack
+    = lb.routes("web", {a.endpoint(), b.endpoint()}, lb::policy::round_robin);
+  http_connection conn{ack.port};
+  for (int i = 0; i < 4; ++i) // pooled connections to both
+    REQUIRE(conn.request("GET", "/").status == 200);
+  a.kill();
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 4; ++i) {
+    auto r = conn.request("POST", "/echo", "payload");
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(r.body == "payload");
+  }
+}
