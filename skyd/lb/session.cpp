@@ -5,6 +5,8 @@
 
 #include "skyd/lb/proxy.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -160,10 +162,11 @@ private:
 class forwarding {
 public:
   forwarding(std::shared_ptr<service> svc, beast::tcp_stream& client,
+             beast::flat_buffer& client_buffer,
              http::request<http::string_body>& req,
              const std::string& client_ip)
-    : svc_(std::move(svc)), client_(client), req_(req),
-      watch_(client.socket()) {
+    : svc_(std::move(svc)), client_(client), client_buffer_(client_buffer),
+      req_(req), watch_(client.socket()) {
     build_upstream_request(client_ip);
   }
 
@@ -182,9 +185,16 @@ private:
                               http::response_parser<http::buffer_body>& rp,
                               beast::flat_buffer& ubuf);
 
+  /// After a 101 from the replica: bytes both ways until either side ends.
+  asio::awaitable<bool> tunnel(std::unique_ptr<pooled_connection> up,
+                               http::response_parser<http::buffer_body>& rp,
+                               beast::flat_buffer& ubuf);
+
   std::shared_ptr<service> svc_;
   beast::tcp_stream& client_;
+  beast::flat_buffer& client_buffer_;
   http::request<http::string_body>& req_;
+  bool upgrade_ = false;
   http::request<http::string_body> up_;
   client_watch watch_;
 };
@@ -205,6 +215,13 @@ void forwarding::build_upstream_request(const std::string& client_ip) {
     if (iequals(f.name_string(), "x-forwarded-proto"))
       continue;
     up_.insert(f.name_string(), f.value());
+  }
+  // An upgrade (WebSocket) is the one hop-by-hop exchange passed on: the
+  // replica answers 101 and the connection becomes a tunnel.
+  upgrade_ = hop.names("upgrade") && !req_[http::field::upgrade].empty();
+  if (upgrade_) {
+    up_.set(http::field::upgrade, req_[http::field::upgrade]);
+    up_.set(http::field::connection, "Upgrade");
   }
   up_.set("X-Forwarded-For", forwarded_for(prior_xff, client_ip));
   up_.set("X-Forwarded-Proto", "http");
@@ -311,6 +328,8 @@ asio::awaitable<bool> forwarding::run() {
         keep);
       co_return keep;
     }
+    if (upgrade_ && rp.get().result() == http::status::switching_protocols)
+      co_return co_await tunnel(std::move(up), rp, ubuf);
     co_return co_await relay(*endpoint, std::move(up), rp, ubuf) && keep;
   }
 }
@@ -387,6 +406,75 @@ asio::awaitable<bool> forwarding::relay(
   co_return client_keep;
 }
 
+/// Copies bytes from one socket to the other until either fails or ends,
+/// then passes the end on (shutdown of the sending side).
+asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
+  char piece[16 * 1024];
+  error_code ec;
+  for (;;) {
+    const size_t n
+      = co_await from.async_read_some(asio::buffer(piece), nothrow(ec));
+    if (ec)
+      break;
+    co_await asio::async_write(to, asio::buffer(piece, n), nothrow(ec));
+    if (ec)
+      break;
+  }
+  to.shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> pump_then_signal(tcp::socket& from, tcp::socket& to,
+                                       bool& finished,
+                                       asio::steady_timer& done) {
+  co_await pump(from, to);
+  finished = true;
+  done.cancel();
+}
+
+asio::awaitable<bool>
+forwarding::tunnel(std::unique_ptr<pooled_connection> up,
+                   http::response_parser<http::buffer_body>& rp,
+                   beast::flat_buffer& ubuf) {
+  watch_.disarm(); // the tunnel reads the client itself
+  http::response<http::empty_body> res;
+  res.result(http::status::switching_protocols);
+  res.version(11);
+  for (const auto& f : rp.get())
+    res.insert(f.name_string(), f.value());
+  error_code ec;
+  client_.expires_after(30s);
+  co_await http::async_write(client_, res, nothrow(ec));
+  client_.expires_never();
+  up->stream.expires_never();
+  auto& client = client_.socket();
+  auto& upstream = up->stream.socket();
+  // Bytes already read past either header belong to the tunnel.
+  if (!ec && ubuf.size() > 0)
+    co_await asio::async_write(client, ubuf.data(), nothrow(ec));
+  if (!ec && client_buffer_.size() > 0)
+    co_await asio::async_write(upstream, client_buffer_.data(), nothrow(ec));
+  client_buffer_.clear();
+  if (ec)
+    co_return false;
+  bool finished = false;
+  asio::steady_timer done{svc_->io, asio::steady_timer::time_point::max()};
+  asio::co_spawn(svc_->io, pump_then_signal(upstream, client, finished, done),
+                 asio::detached);
+  co_await pump(client, upstream);
+  // The client is done: give the replica a while to close its side, then
+  // close it; the other pump refers to this frame, so it must end first.
+  if (!finished) {
+    done.expires_after(30s);
+    co_await done.async_wait(nothrow(ec));
+  }
+  if (!finished) {
+    upstream.close(ec);
+    done.expires_at(asio::steady_timer::time_point::max());
+    co_await done.async_wait(nothrow(ec));
+  }
+  co_return false;
+}
+
 } // namespace
 
 asio::awaitable<void> serve_client(std::shared_ptr<service> svc,
@@ -451,7 +539,7 @@ asio::awaitable<void> serve_client(std::shared_ptr<service> svc,
       co_return; // closed, reset or idle timeout
     auto req = parser.release();
     svc->rate.add(static_cast<int64_t>(unix_ms_now() / 1000));
-    forwarding x{svc, client, req, client_ip};
+    forwarding x{svc, client, buffer, req, client_ip};
     if (!co_await x.run())
       break;
   }

@@ -73,9 +73,12 @@ bool hop_by_hop::always_dropped(std::string_view name) {
 }
 
 bool hop_by_hop::drop(std::string_view name) const {
-  return always_dropped(name)
-         || std::any_of(named_.begin(), named_.end(),
-                        [&](const std::string& n) { return iequals(n, name); });
+  return always_dropped(name) || names(name);
+}
+
+bool hop_by_hop::names(std::string_view token) const {
+  return std::any_of(named_.begin(), named_.end(),
+                     [&](const std::string& n) { return iequals(n, token); });
 }
 
 std::string forwarded_for(std::string_view existing, std::string_view client) {

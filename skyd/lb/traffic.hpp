@@ -35,6 +35,8 @@ public:
   /// Adds the comma-separated tokens of one Connection header value.
   void add_connection_tokens(std::string_view value);
   bool drop(std::string_view name) const;
+  /// Whether the Connection header named this token ("upgrade", "close").
+  bool names(std::string_view token) const;
   static bool always_dropped(std::string_view name);
 
 private:

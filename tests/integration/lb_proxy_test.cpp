@@ -6,6 +6,10 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
 #include "tests/integration/lb_fixture.hpp"
 
 using namespace sky;
@@ -216,4 +220,31 @@ TEST_CASE("a replica silent beyond the upstream timeout gives 504") {
   auto r = http_request(ack.port, "GET", "/slow?ms=2000");
   CHECK(r.status == 504);
   CHECK(lb.report("web").in_flight == 0);
+}
+
+TEST_CASE("a WebSocket upgrade is passed through both ways") {
+  namespace asio = boost::asio;
+  namespace websocket = boost::beast::websocket;
+  lb_process lb;
+  backend a{"a"};
+  auto ack = lb.routes("web", {a.endpoint()});
+  asio::io_context io;
+  websocket::stream<asio::ip::tcp::socket> ws{io};
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), ack.port});
+  ws.handshake("127.0.0.1", "/ws");
+  for (const std::string& text : std::vector<std::string>{
+         "hello", "second message", std::string(100000, 'w')}) {
+    ws.write(asio::buffer(text));
+    boost::beast::flat_buffer got;
+    ws.read(got);
+    CHECK(boost::beast::buffers_to_string(got.data()) == "a: " + text);
+  }
+  CHECK(lb.report("web").in_flight == 1); // a tunnel is load while it lasts
+  ws.close(websocket::close_code::normal);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (lb.report("web").in_flight != 0
+         && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(lb.report("web").in_flight == 0);
+  CHECK(http_request(ack.port, "GET", "/").status == 200);
 }

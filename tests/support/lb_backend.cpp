@@ -7,6 +7,7 @@
 //   /stream?n=N&ms=M  chunked, N pieces "token i\n" M ms apart
 //   /echo           the request body back
 //   /slow?ms=M      answers after M ms
+//   a WebSocket upgrade: echoes each message, prefixed with NAME": "
 
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -59,6 +61,20 @@ void serve(tcp::socket socket) {
     http::read(socket, buffer, req, ec);
     if (ec)
       return;
+    if (beast::websocket::is_upgrade(req)) {
+      beast::websocket::stream<tcp::socket> ws{std::move(socket)};
+      ws.accept(req, ec);
+      while (!ec) {
+        beast::flat_buffer msg;
+        ws.read(msg, ec);
+        if (ec)
+          break;
+        ws.text(ws.got_text());
+        ws.write(
+          asio::buffer(name + ": " + beast::buffers_to_string(msg.data())), ec);
+      }
+      return;
+    }
     const std::string target{req.target()};
     const std::string path = target.substr(0, target.find('?'));
     if (path == "/stream") {

@@ -42,6 +42,8 @@ TEST_CASE("headers the Connection header names are dropped") {
   CHECK(h.drop("X-TRACE"));
   CHECK(h.drop("close"));
   CHECK_FALSE(h.drop("X-Session"));
+  CHECK(h.names("Close"));
+  CHECK_FALSE(h.names("upgrade"));
 }
 
 TEST_CASE("X-Forwarded-For appends this hop's client") {
