@@ -5,6 +5,8 @@
 
 #include "skyd/lb/proxy.hpp"
 
+#include <limits>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>

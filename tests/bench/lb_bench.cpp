@@ -91,6 +91,20 @@ struct figures {
   double mean, p50, p99;
 };
 
+size_t rss_of(pid_t pid) {
+  std::FILE* f
+    = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (f == nullptr)
+    return 0;
+  char line[256];
+  size_t kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "VmRSS: %zu kB", &kib) == 1)
+      break;
+  std::fclose(f);
+  return kib * 1024;
+}
+
 figures summarize(std::vector<double> v) {
   double sum = 0;
   for (double x : v)
@@ -146,6 +160,24 @@ int main(int argc, char** argv) {
   const double t_via = throughput(lb_port, 8, n / 8);
   sky::bench::note("throughput direct, 8 connections", t_direct, "req/s");
   sky::bench::note("throughput through skyd-lb, 8 connections", t_via, "req/s");
+  // 1,000 client connections, each having sent one request, held open.
+  {
+    asio::io_context io;
+    std::vector<tcp::socket> held;
+    http::request<http::empty_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, "127.0.0.1");
+    for (int i = 0; i < 1000; ++i) {
+      held.emplace_back(io);
+      held.back().connect({asio::ip::make_address("127.0.0.1"), lb_port});
+      http::write(held.back(), req);
+      beast::flat_buffer buf;
+      http::response<http::string_body> res;
+      http::read(held.back(), buf, res);
+    }
+    const double rss_mib = rss_of(lb.pid()) / 1048576.0;
+    sky::bench::report("skyd-lb RSS with 1,000 open connections", rss_mib,
+                       "MiB", "< 30 MiB", rss_mib < 30);
+  }
   lb.signal(SIGTERM);
   lb.wait(5s);
   replica.signal(SIGKILL);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <sys/socket.h>
 #include <thread>
@@ -218,6 +219,37 @@ http_connection::stream(const std::string& target) {
                           std::string{buf, n});
   }
   return pieces;
+}
+
+uint64_t http_connection::download(const std::string& target) {
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  beast::error_code ec;
+  http::write(impl_->socket, req, ec);
+  http::response_parser<http::buffer_body> p;
+  p.body_limit(std::numeric_limits<std::uint64_t>::max());
+  if (!ec)
+    http::read_header(impl_->socket, impl_->buffer, p, ec);
+  uint64_t total = 0;
+  std::vector<char> buf(256 * 1024);
+  while (!ec && !p.is_done()) {
+    p.get().body().data = buf.data();
+    p.get().body().size = buf.size();
+    http::read(impl_->socket, impl_->buffer, p, ec);
+    if (ec == http::error::need_buffer)
+      ec = {};
+    total += buf.size() - p.get().body().size;
+  }
+  return total;
+}
+
+size_t rss_of(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024;
+  return 0;
 }
 
 http_result http_request(uint16_t port, const std::string& method,

@@ -85,6 +85,9 @@ public:
   bool connected() const { return fd_ >= 0; }
   int native_handle() const { return fd_; }
 
+  /// GETs `target` and counts the body bytes without keeping them.
+  uint64_t download(const std::string& target);
+
   /// Body pieces of a streamed response with the milliseconds since the
   /// request was sent at which each arrived.
   std::vector<std::pair<double, std::string>> stream(const std::string& target);
@@ -94,6 +97,9 @@ private:
   std::unique_ptr<impl> impl_;
   int fd_ = -1;
 };
+
+/// Resident set size of a process in bytes (0 when it is gone).
+size_t rss_of(pid_t pid);
 
 /// One request on a fresh connection.
 http_result

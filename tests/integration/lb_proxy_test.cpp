@@ -248,3 +248,16 @@ TEST_CASE("a WebSocket upgrade is passed through both ways") {
   CHECK(lb.report("web").in_flight == 0);
   CHECK(http_request(ack.port, "GET", "/").status == 200);
 }
+
+TEST_CASE("a large download streams through with bounded memory") {
+  lb_process lb;
+  backend a{"a"};
+  auto ack = lb.routes("web", {a.endpoint()});
+  http_connection conn{ack.port, std::chrono::seconds(60)};
+  CHECK(conn.download("/big?mb=512") == (512ull << 20));
+  const size_t rss = rss_of(lb.proc().pid());
+  INFO("skyd-lb RSS " << rss / 1024 << " KiB");
+  CHECK(rss > 0);
+  CHECK(rss < 30u * 1024 * 1024);
+  CHECK(conn.request("GET", "/after").status == 200);
+}

@@ -7,6 +7,7 @@
 //   /stream?n=N&ms=M  chunked, N pieces "token i\n" M ms apart
 //   /echo           the request body back
 //   /slow?ms=M      answers after M ms
+//   /big?mb=N       N MiB of 'x' with a Content-Length
 //   a WebSocket upgrade: echoes each message, prefixed with NAME": "
 
 #include <utility>
@@ -94,6 +95,19 @@ void serve(tcp::socket socket) {
       }
       if (!ec)
         asio::write(socket, http::make_chunk_last(), ec);
+      if (ec || !req.keep_alive())
+        return;
+      continue;
+    }
+    if (path == "/big") {
+      const uint64_t size = uint64_t(query_int(target, "mb", 1)) << 20;
+      http::response<http::empty_body> res{http::status::ok, 11};
+      res.content_length(size);
+      http::response_serializer<http::empty_body> sr{res};
+      http::write_header(socket, sr, ec);
+      const std::string block(64 * 1024, 'x');
+      for (uint64_t sent = 0; sent < size && !ec; sent += block.size())
+        asio::write(socket, asio::buffer(block), ec);
       if (ec || !req.keep_alive())
         return;
       continue;
