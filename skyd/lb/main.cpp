@@ -12,7 +12,11 @@
 #include <iostream>
 #include <mutex>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
 #include <unistd.h>
@@ -47,6 +51,17 @@ void log_line(const std::string& line) {
 
 namespace {
 
+asio::awaitable<void>
+drain_then_stop(asio::io_context& io, proxy& lb,
+                std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer tick{io};
+  while (lb.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(20ms);
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+  io.stop();
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"skyd-lb: the load balancer of skyd services"};
   std::string control_endpoint;
@@ -56,6 +71,7 @@ int run(int argc, char** argv) {
   uint64_t upstream_ms = lim.upstream_timeout.count();
   uint64_t connect_ms = lim.connect_timeout.count();
   uint64_t readmit_ms = lim.readmit_after.count();
+  uint64_t drain_ms = 5000;
   app
     .add_option("--control", control_endpoint,
                 "ipc:///path of the control socket (created 0600)")
@@ -68,6 +84,8 @@ int run(int argc, char** argv) {
   app.add_option("--connect-timeout-ms", connect_ms, "replica connect timeout");
   app.add_option("--readmit-ms", readmit_ms,
                  "an ejected endpoint is tried again after this");
+  app.add_option("--drain-ms", drain_ms,
+                 "on SIGTERM, how long requests in flight may take to finish");
   app.add_option("--max-connections", lim.max_connections,
                  "client connections per service (503 beyond)");
   app.add_option("--max-queued", lim.max_queued,
@@ -111,12 +129,23 @@ int run(int argc, char** argv) {
     return 1;
   }
   asio::signal_set signals{io, SIGTERM, SIGINT};
+  // First signal: stop accepting, let requests in flight finish for up to
+  // --drain-ms, then stop. A second signal stops at once.
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec)
       return;
-    log_line("signal " + std::to_string(sig) + ": stopping");
+    log_line("signal " + std::to_string(sig) + ": stopping, "
+             + std::to_string(lb.in_flight()) + " request(s) in flight");
     lb.close_all();
-    io.stop();
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (!again)
+        io.stop();
+    });
+    asio::co_spawn(io,
+                   drain_then_stop(io, lb,
+                                   std::chrono::steady_clock::now()
+                                     + std::chrono::milliseconds(drain_ms)),
+                   asio::detached);
   });
   log_line("skyd-lb " + std::to_string(::getpid()) + " serving control on "
            + control_endpoint);

@@ -251,6 +251,13 @@ reply proxy::handle(const request& r) {
   return std::visit(visitor{*this}, r);
 }
 
+uint64_t proxy::in_flight() const {
+  uint64_t n = 0;
+  for (const auto& [name, s] : services_)
+    n += s->balance.total_in_flight();
+  return n;
+}
+
 void proxy::close_all() {
   for (auto& [name, s] : services_) {
     if (s->acceptor) {

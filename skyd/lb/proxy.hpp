@@ -101,6 +101,8 @@ public:
   reply handle(const request& r);
   /// Closes every listening port (shutdown).
   void close_all();
+  /// Requests in flight over all services.
+  uint64_t in_flight() const;
 
 private:
   routes_ack apply(const routes_request& r);

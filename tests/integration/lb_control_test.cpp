@@ -111,7 +111,7 @@ TEST_CASE("a killed replica: retried elsewhere, ejected and reported") {
     = lb.routes("web", {a.endpoint(), b.endpoint()}, lb::policy::round_robin);
   for (int i = 0; i < 4; ++i)
     REQUIRE(http_request(ack.port, "GET", "/").status == 200);
-  lb.report("web"); // drain
+  lb.settled_report("web"); // drain
   const std::string dead = a.endpoint();
   a.kill();
   // Every request succeeds: the refused connect goes to b at once.
@@ -120,7 +120,7 @@ TEST_CASE("a killed replica: retried elsewhere, ejected and reported") {
     REQUIRE(r.status == 200);
     CHECK(r.body == "b GET /after\n");
   }
-  auto rep = lb.report("web");
+  auto rep = lb.settled_report("web");
   REQUIRE(rep.ejected.size() == 1);
   CHECK(rep.ejected[0].endpoint == dead);
   CHECK(rep.ejected[0].reason.find("connect") != std::string::npos);
@@ -159,7 +159,7 @@ TEST_CASE("report counts requests per second and in flight per endpoint") {
   http_connection conn{ack.port};
   for (int i = 0; i < 25; ++i)
     REQUIRE(conn.request("GET", "/").status == 200);
-  auto rep = lb.report("web");
+  auto rep = lb.settled_report("web");
   CHECK(rep.service == "web");
   CHECK(rep.generation == 5);
   CHECK(total(rep) == 25);
@@ -268,4 +268,22 @@ TEST_CASE("a killed replica's pooled connections are not used for a POST") {
     CHECK(r.status == 200);
     CHECK(r.body == "payload");
   }
+}
+
+TEST_CASE("SIGTERM lets a request in flight finish, refusing new ones") {
+  lb_process lb;
+  backend a{"a"};
+  auto ack = lb.routes("web", {a.endpoint()});
+  http_result slow;
+  std::thread client{
+    [&] { slow = http_request(ack.port, "GET", "/slow?ms=800"); }};
+  std::this_thread::sleep_for(300ms);
+  lb.proc().signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  CHECK(http_request(ack.port, "GET", "/").status == 0); // port closed
+  client.join();
+  CHECK(slow.status == 200);
+  auto code = lb.proc().wait(5s);
+  REQUIRE(code);
+  CHECK(*code == 0);
 }

@@ -98,6 +98,26 @@ lb::service_report lb_process::report(const std::string& service) {
   return {};
 }
 
+lb::service_report lb_process::settled_report(const std::string& service) {
+  lb::service_report total;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    auto r = report(service);
+    total.requests.insert(total.requests.end(), r.requests.begin(),
+                          r.requests.end());
+    total.ejected.insert(total.ejected.end(), r.ejected.begin(),
+                         r.ejected.end());
+    total.service = r.service;
+    total.generation = r.generation;
+    total.in_flight = r.in_flight;
+    total.queued = r.queued;
+    total.endpoints = r.endpoints;
+    if (r.in_flight == 0 || std::chrono::steady_clock::now() - t0 > 2s)
+      return total;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
 backend::backend(std::string name) : name_(std::move(name)) {
   child_ = std::make_unique<child>(std::vector<std::string>{
     built_binary("tests/support/lb_backend"), "--name", name_});

@@ -38,6 +38,10 @@ public:
                         uint64_t generation = 1);
   /// The report of one service (empty service name when absent).
   lb::service_report report(const std::string& service);
+  /// Reports until nothing is in flight (up to 2 s), summing what each
+  /// drained: a request's last bytes reach the client a moment before its
+  /// count goes down.
+  lb::service_report settled_report(const std::string& service);
 
 private:
   temp_dir dir_{"lb"};
