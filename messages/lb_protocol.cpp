@@ -59,7 +59,13 @@ struct request_encoder {
 };
 
 void pack_report(packer& p, const service_report& s) {
-  p.pack_map(7);
+  p.pack_map(8);
+  key(p, "responses");
+  p.pack_map(static_cast<uint32_t>(s.responses.size()));
+  for (const auto& [status_class, count] : s.responses) {
+    p.pack(status_class);
+    p.pack(count);
+  }
   key(p, "service");
   p.pack(s.service);
   key(p, "generation");
@@ -345,6 +351,16 @@ service_report decode_service_report(const map_view& m) {
   for (size_t i = 0; i < ejected.size(); ++i) {
     map_view e{*ejected[i], indexed(m.name("ejected"), i)};
     s.ejected.push_back({e.str("endpoint"), e.str("reason"), e.u64("at_ms")});
+  }
+  if (m.find("responses") != nullptr) {
+    map_view r{*m.find("responses"), m.name("responses")};
+    const auto& obj = *m.find("responses");
+    for (uint32_t i = 0; i < obj.via.map.size; ++i) {
+      const auto& kv = obj.via.map.ptr[i];
+      const auto name = m.name("responses");
+      s.responses[map_view::as_str(kv.key, name)]
+        = map_view::as_u64(kv.val, name + "." + map_view::as_str(kv.key, name));
+    }
   }
   return s;
 }

@@ -10,6 +10,7 @@
 // runtime.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +106,9 @@ struct service_report {
   uint64_t queued = 0;
   std::vector<endpoint_load> endpoints;
   std::vector<ejection> ejected; // ejections since the last report
+  /// Responses sent to clients since the last report by status class
+  /// ("2xx" .. "5xx"; the load balancer's own 503/502/504/4xx included).
+  std::map<std::string, uint64_t> responses;
 };
 
 struct report_reply {

@@ -225,6 +225,10 @@ report_reply proxy::report() {
     r.queued = s->waiters.size();
     r.endpoints = s->balance.loads();
     r.ejected = s->ejected.drain_events();
+    for (unsigned c = 1; c <= 5; ++c)
+      if (s->responses[c] > 0)
+        r.responses[std::to_string(c) + "xx"]
+          = std::exchange(s->responses[c], 0);
     out.services.push_back(std::move(r));
   }
   return out;

@@ -67,6 +67,11 @@ struct service : std::enable_shared_from_this<service> {
   /// Out of rotation at once, and a wake-up when the re-admit time passes.
   void eject(const std::string& endpoint, const std::string& reason);
   bool usable(const std::string& endpoint) const;
+  /// A response sent to a client, by status class, for `report`.
+  void count_response(unsigned status) {
+    if (status >= 100 && status < 600)
+      ++responses[status / 100];
+  }
 
   std::unique_ptr<pooled_connection> take_idle(const std::string& endpoint);
   void give_back(const std::string& endpoint,
@@ -81,6 +86,7 @@ struct service : std::enable_shared_from_this<service> {
   balancer balance;
   ejections ejected;
   rate_counter rate;
+  uint64_t responses[6] = {}; // [1..5]: 1xx..5xx since the last report
   std::list<asio::steady_timer*> waiters;
   size_t connections = 0;
   std::unordered_map<std::string,

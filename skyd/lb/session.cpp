@@ -37,7 +37,7 @@ void set_nodelay(tcp::socket& s) {
   s.set_option(tcp::no_delay(true), ignored);
 }
 
-asio::awaitable<void> write_plain(beast::tcp_stream& client,
+asio::awaitable<void> write_plain(service& svc, beast::tcp_stream& client,
                                   http::status status, std::string body,
                                   bool keep_alive) {
   http::response<http::string_body> res{status, 11};
@@ -45,6 +45,7 @@ asio::awaitable<void> write_plain(beast::tcp_stream& client,
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
+  svc.count_response(res.result_int());
   error_code ec;
   client.expires_after(30s);
   co_await http::async_write(client, res, nothrow(ec));
@@ -272,7 +273,7 @@ asio::awaitable<bool> forwarding::run() {
         refused.clear(); // new routes or a re-admit: everyone may be back
         continue;
       }
-      co_await write_plain(client_, http::status::service_unavailable,
+      co_await write_plain(*svc_, client_, http::status::service_unavailable,
                            no_endpoint_body(), keep);
       co_return keep;
     }
@@ -323,7 +324,7 @@ asio::awaitable<bool> forwarding::run() {
       log_line("service " + svc_->routes.service + ": " + *endpoint + ": "
                + ec.message());
       co_await write_plain(
-        client_,
+        *svc_, client_,
         timed_out ? http::status::gateway_timeout : http::status::bad_gateway,
         "replica " + *endpoint + " of service " + svc_->routes.service
           + " failed: " + ec.message() + "\n",
@@ -362,6 +363,7 @@ asio::awaitable<bool> forwarding::relay(
   }
   res.keep_alive(client_keep);
 
+  svc_->count_response(res.result_int());
   http::response_serializer<http::buffer_body> sr{res};
   error_code ec;
   client_.expires_after(svc_->lim.upstream_timeout);
@@ -443,6 +445,7 @@ forwarding::tunnel(std::unique_ptr<pooled_connection> up,
   res.version(11);
   for (const auto& f : rp.get())
     res.insert(f.name_string(), f.value());
+  svc_->count_response(101);
   error_code ec;
   client_.expires_after(30s);
   co_await http::async_write(client_, res, nothrow(ec));
@@ -487,7 +490,7 @@ asio::awaitable<void> serve_client(std::shared_ptr<service> svc,
   const std::string client_ip = ec ? "unknown" : peer.address().to_string();
   beast::tcp_stream client{std::move(socket)};
   if (svc->connections >= svc->lim.max_connections) {
-    co_await write_plain(client, http::status::service_unavailable,
+    co_await write_plain(*svc, client, http::status::service_unavailable,
                          "skyd-lb: too many connections to service "
                            + svc->routes.service + "\n",
                          false);
@@ -517,14 +520,14 @@ asio::awaitable<void> serve_client(std::shared_ptr<service> svc,
     }
     if (ec == http::error::header_limit) {
       co_await write_plain(
-        client, http::status::request_header_fields_too_large,
+        *svc, client, http::status::request_header_fields_too_large,
         "request header larger than " + std::to_string(svc->lim.header_bytes)
           + " bytes\n",
         false);
       co_return;
     }
     if (ec == http::error::body_limit) {
-      co_await write_plain(client, http::status::payload_too_large,
+      co_await write_plain(*svc, client, http::status::payload_too_large,
                            "request body larger than "
                              + std::to_string(svc->lim.body_bytes) + " bytes\n",
                            false);
@@ -532,7 +535,7 @@ asio::awaitable<void> serve_client(std::shared_ptr<service> svc,
     }
     if (ec && is_http_error(ec) && ec != http::error::end_of_stream
         && ec != http::error::partial_message) {
-      co_await write_plain(client, http::status::bad_request,
+      co_await write_plain(*svc, client, http::status::bad_request,
                            "malformed HTTP request: " + ec.message() + "\n",
                            false);
       co_return;

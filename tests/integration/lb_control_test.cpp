@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <map>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
@@ -83,6 +84,8 @@ TEST_CASE("no endpoint: the request waits, then 503 naming the service") {
   CHECK(r.status == 503);
   CHECK(r.body.find("service chat") != std::string::npos);
   CHECK(r.body.find("skyctl serve status chat") != std::string::npos);
+  CHECK(lb.report("chat").responses
+        == std::map<std::string, uint64_t>{{"5xx", 1}});
   CHECK(waited > 550);
   CHECK(waited < 2000);
 }
@@ -165,6 +168,7 @@ TEST_CASE("report counts requests per second and in flight per endpoint") {
   CHECK(total(rep) == 25);
   for (const auto& [second, count] : rep.requests)
     CHECK(second > 1'700'000'000);
+  CHECK(rep.responses == std::map<std::string, uint64_t>{{"2xx", 25}});
   REQUIRE(rep.endpoints.size() == 1);
   CHECK(rep.endpoints[0].endpoint == a.endpoint());
   CHECK(rep.endpoints[0].in_flight == 0);

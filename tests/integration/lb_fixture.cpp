@@ -107,6 +107,8 @@ lb::service_report lb_process::settled_report(const std::string& service) {
                           r.requests.end());
     total.ejected.insert(total.ejected.end(), r.ejected.begin(),
                          r.ejected.end());
+    for (const auto& [status_class, n] : r.responses)
+      total.responses[status_class] += n;
     total.service = r.service;
     total.generation = r.generation;
     total.in_flight = r.in_flight;

@@ -131,6 +131,7 @@ TEST_CASE("replies round-trip") {
   s.queued = 1;
   s.endpoints = {{"h:1", 2}, {"h:2", 1}};
   s.ejected = {{"h:3", "connect: refused", 123}};
+  s.responses = {{"2xx", 40}, {"5xx", 2}};
   auto rd = decode_reply(encode(reply{report_reply{{s}}}));
   REQUIRE(rd);
   const auto& rg = std::get<report_reply>(*rd.value).services.at(0);
@@ -140,6 +141,7 @@ TEST_CASE("replies round-trip") {
   CHECK(rg.endpoints.at(1).endpoint == "h:2");
   CHECK(rg.ejected.at(0).reason == "connect: refused");
   CHECK(rg.ejected.at(0).at_ms == 123);
+  CHECK(rg.responses == s.responses);
 
   auto ed = decode_reply(encode(reply{error_reply{"bad"}}));
   REQUIRE(ed);
