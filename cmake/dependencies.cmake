@@ -36,9 +36,12 @@ find_package(nlohmann_json REQUIRED)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)
 
-# Boost.Asio/Beast (header-only, libboost-dev): every HTTP client and server
-# of skyd (readiness probes, the services' load balancer).
-find_package(Boost 1.74 REQUIRED)
+# Boost.Asio and Beast for every HTTP client and server (skyd-lb, readiness
+# probes): header-only Boost from libboost-dev; Boost.System is header-only
+# since 1.69.
+find_path(BOOST_BEAST_INCLUDE_DIR boost/beast.hpp REQUIRED)
 add_library(sky::beast INTERFACE IMPORTED)
-target_link_libraries(sky::beast INTERFACE Boost::headers Threads::Threads)
-target_compile_definitions(sky::beast INTERFACE BOOST_ASIO_NO_DEPRECATED)
+target_include_directories(sky::beast SYSTEM INTERFACE ${BOOST_BEAST_INCLUDE_DIR})
+target_compile_definitions(sky::beast INTERFACE BOOST_ASIO_NO_DEPRECATED
+                                                BOOST_BEAST_USE_STD_STRING_VIEW)
+target_link_libraries(sky::beast INTERFACE Threads::Threads)
