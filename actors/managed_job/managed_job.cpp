@@ -1,6 +1,7 @@
 #include "actors/managed_job/managed_job.hpp"
 
 #include "actors/core/logging.hpp"
+#include "actors/core/timeouts.hpp"
 #include "actors/managed_job/managed_job_internal.hpp"
 #include "messages/msgpack_util.hpp"
 
@@ -50,7 +51,7 @@ void append(managed_job_ptr self, optimizer::managed_job_snapshot s,
             std::string kind, std::function<void()> then) {
   std::vector<event_draft> drafts{job_draft(s, kind)};
   self
-    ->request(self->state.deps.log, std::chrono::seconds(30), append_atom_v,
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
               std::move(drafts))
     .then([=](uint64_t) { then(); },
           [=](caf::error& err) {
@@ -59,7 +60,7 @@ void append(managed_job_ptr self, optimizer::managed_job_snapshot s,
                       s.job.id, kind, describe(err).message);
             // Other messages keep queueing meanwhile (recording is set).
             self->state.retry_append = [=] { append(self, s, kind, then); };
-            self->delayed_send(self, std::chrono::seconds(1), flush_atom_v);
+            self->delayed_send(self, timeouts::record_retry, flush_atom_v);
           });
 }
 
@@ -76,15 +77,7 @@ void decide_and_record(managed_job_ptr self,
     next_event(self);
     return;
   }
-  auto next = st.snap;
-  next.job = d.job;
-  if (q.amend)
-    q.amend(next);
-  if (optimizer::is_terminal(next.job.state)) {
-    // The tasks (and their secrets) are not needed any more.
-    next.tasks.clear();
-    next.cluster_left = d.tear_down && !next.cluster.empty();
-  }
+  auto next = optimizer::next_snapshot(st.snap, d, q.launched);
   auto kind = "managed_job." + lower(optimizer::to_string(next.job.state));
   st.recording = true;
   append(self, next, kind, [=]() mutable {
@@ -115,18 +108,19 @@ void next_event(managed_job_ptr self) {
 } // namespace
 
 void feed(managed_job_ptr self, optimizer::managed_job_event ev,
-          std::function<void(optimizer::managed_job_snapshot&)> amend,
+          std::optional<optimizer::launch_facts> launched,
           caf::response_promise promise) {
   self->state.queue.push_back(
-    {std::move(ev), std::move(amend), std::move(promise)});
+    {std::move(ev), std::move(launched), std::move(promise)});
   next_event(self);
 }
 
-void record(managed_job_ptr self, const std::string& kind,
-            std::function<void()> then) {
+void record(managed_job_ptr self, optimizer::managed_job_snapshot next,
+            const std::string& kind, std::function<void()> then) {
   auto& st = self->state;
   st.recording = true;
-  append(self, st.snap, kind, [=] {
+  append(self, next, kind, [=] {
+    self->state.snap = next;
     self->state.recording = false;
     report(self);
     then();

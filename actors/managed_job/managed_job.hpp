@@ -38,6 +38,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <caf/event_based_actor.hpp>
@@ -103,8 +104,8 @@ struct managed_job_state {
   /// Events waiting for the one being recorded.
   struct queued_event {
     optimizer::managed_job_event event;
-    /// Changes to the snapshot beyond the record (cluster, infra, ...).
-    std::function<void(optimizer::managed_job_snapshot&)> amend;
+    /// What a launch that succeeded learnt, recorded with the decision.
+    std::optional<optimizer::launch_facts> launched;
     /// Answered with the state after the event (cancel).
     caf::response_promise promise;
   };

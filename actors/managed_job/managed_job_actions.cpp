@@ -4,6 +4,7 @@
 // recognised by its epoch and ignored.
 
 #include "actors/core/logging.hpp"
+#include "actors/core/timeouts.hpp"
 #include "actors/managed_job/managed_job_archiver.hpp"
 #include "actors/managed_job/managed_job_internal.hpp"
 #include "actors/core/planner.hpp"
@@ -101,7 +102,7 @@ void on_launch_failed(managed_job_ptr self, uint64_t epoch,
   }
   // As written: no blocklist, not pinned by the strategy's first try.
   rank_request req{st.snap.tasks[index], {}};
-  self->request(st.deps.planner, std::chrono::seconds(60), std::move(req))
+  self->request(st.deps.planner, timeouts::planner_rank, std::move(req))
     .then(
       [=](ranking_ptr ranking) {
         if (epoch != self->state.epoch)
@@ -124,7 +125,7 @@ void on_launched(managed_job_ptr self, uint64_t epoch, uint64_t cluster_job) {
   auto cluster = st.snap.cluster;
   // Where it came up: the strategies start from there after a loss.
   protocol::clusters_request req{{cluster}, false};
-  self->request(st.deps.clusters, std::chrono::seconds(30), status_atom_v, req)
+  self->request(st.deps.clusters, timeouts::quick_request, status_atom_v, req)
     .then(
       [=](protocol::status_reply& reply) {
         optimizer::launch_place place;
@@ -135,16 +136,11 @@ void on_launched(managed_job_ptr self, uint64_t epoch, uint64_t cluster_job) {
             infra = c.placement.infra();
           }
         feed(self, optimizer::mj_event::cluster_launched{place},
-             [=](optimizer::managed_job_snapshot& s) {
-               s.cluster_job = cluster_job;
-               s.infra = infra;
-             });
+             optimizer::launch_facts{cluster_job, infra});
       },
       [=](caf::error&) {
         feed(self, optimizer::mj_event::cluster_launched{},
-             [=](optimizer::managed_job_snapshot& s) {
-               s.cluster_job = cluster_job;
-             });
+             optimizer::launch_facts{cluster_job, ""});
       });
 }
 
@@ -158,54 +154,52 @@ void start_launch(managed_job_ptr self) {
     return;
   }
   ++st.epoch;
-  st.snap.attempts += 1;
-  st.snap.cluster = optimizer::managed_cluster_name(st.snap.job, index);
-  st.snap.cluster_job = 0;
-  st.snap.infra.clear();
   // Write-ahead: the cluster's name is durable before it exists, so a
   // restart knows what to tear down.
-  record(self, "managed_job.launching", [=] {
-    auto& s = self->state;
-    launch_order lo;
-    lo.task = s.snap.tasks[index];
-    if (s.snap.job.launch && s.snap.job.launch->only_in)
-      lo.task = optimizer::pin_to_place(std::move(lo.task),
-                                        *s.snap.job.launch->only_in);
-    if (s.snap.job.launch)
-      lo.blocked = s.snap.job.launch->blocked;
-    lo.task_id = optimizer::managed_task_id(s.snap.job, index);
-    lo.run_setup = true;
-    // The cluster is the job's: hidden from `skyctl status`, out of reach
-    // of the user's down/stop/exec; only the job tears it down.
-    lo.owner = managed_job_owner(s.snap.job.id);
-    s.launching = true;
-    auto epoch = s.epoch;
-    self
-      ->request(s.deps.clusters, caf::infinite, launch_atom_v, s.snap.cluster,
-                std::move(lo))
-      .then(
-        [=](uint64_t cluster_job) {
-          self->state.launching = false;
-          on_launched(self, epoch, cluster_job);
-        },
-        [=](caf::error& err) {
-          auto& s2 = self->state;
-          s2.launching = false;
-          if (epoch != s2.epoch)
-            return;
-          if (s2.snap.job.state == mj_state::cancelling) {
-            // Cancelled while launching: whatever the launch left goes.
-            tear_down(self, s2.snap.cluster, [=] {
-              feed(self, optimizer::mj_event::cluster_torn_down{});
-            });
-            return;
-          }
-          logger("managed_jobs")
-            ->info("managed job {}: launch of {} failed: {}", s2.snap.job.id,
-                   s2.snap.cluster, describe(err).message);
-          on_launch_failed(self, epoch, err);
-        });
-  });
+  record(self, optimizer::begin_launch(st.snap, index), "managed_job.launching",
+         [=] {
+           auto& s = self->state;
+           launch_order lo;
+           lo.task = s.snap.tasks[index];
+           if (s.snap.job.launch && s.snap.job.launch->only_in)
+             lo.task = optimizer::pin_to_place(std::move(lo.task),
+                                               *s.snap.job.launch->only_in);
+           if (s.snap.job.launch)
+             lo.blocked = s.snap.job.launch->blocked;
+           lo.task_id = optimizer::managed_task_id(s.snap.job, index);
+           lo.run_setup = true;
+           // The cluster is the job's: hidden from `skyctl status`, out of
+           // reach of the user's down/stop/exec; only the job tears it down.
+           lo.owner = managed_job_owner(s.snap.job.id);
+           s.launching = true;
+           auto epoch = s.epoch;
+           self
+             ->request(s.deps.clusters, caf::infinite, launch_atom_v,
+                       s.snap.cluster, std::move(lo))
+             .then(
+               [=](uint64_t cluster_job) {
+                 self->state.launching = false;
+                 on_launched(self, epoch, cluster_job);
+               },
+               [=](caf::error& err) {
+                 auto& s2 = self->state;
+                 s2.launching = false;
+                 if (epoch != s2.epoch)
+                   return;
+                 if (s2.snap.job.state == mj_state::cancelling) {
+                   // Cancelled while launching: whatever the launch left goes.
+                   tear_down(self, s2.snap.cluster, [=] {
+                     feed(self, optimizer::mj_event::cluster_torn_down{});
+                   });
+                   return;
+                 }
+                 logger("managed_jobs")
+                   ->info("managed job {}: launch of {} failed: {}",
+                          s2.snap.job.id, s2.snap.cluster,
+                          describe(err).message);
+                 on_launch_failed(self, epoch, err);
+               });
+         });
 }
 
 void finish(managed_job_ptr self) {
@@ -217,11 +211,11 @@ void finish(managed_job_ptr self) {
     return;
   }
   tear_down(self, st.snap.cluster, [=] {
-    self->state.snap.cluster_left = false;
-    record(self, "managed_job.cleaned_up", [=] {
-      self->state.quitting = true;
-      self->quit();
-    });
+    record(self, optimizer::cleaned_up(self->state.snap),
+           "managed_job.cleaned_up", [=] {
+             self->state.quitting = true;
+             self->quit();
+           });
   });
 }
 
@@ -334,7 +328,7 @@ void adopt_or_relaunch(managed_job_ptr self) {
   auto task_id = optimizer::managed_task_id(st.snap.job, order->task_index);
   auto epoch = ++st.epoch;
   self
-    ->request(st.deps.clusters, std::chrono::seconds(30), queue_atom_v,
+    ->request(st.deps.clusters, timeouts::quick_request, queue_atom_v,
               protocol::queue_request{{st.snap.cluster}})
     .then(
       [=](protocol::queue_reply& q) {

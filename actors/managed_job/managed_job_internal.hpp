@@ -12,12 +12,14 @@ namespace sky::actors::managed_job_detail {
 
 /// Queues `ev`; it is decided and recorded after the events before it.
 void feed(managed_job_ptr self, optimizer::managed_job_event ev,
-          std::function<void(optimizer::managed_job_snapshot&)> amend = {},
+          std::optional<optimizer::launch_facts> launched = {},
           caf::response_promise promise = {});
 
-/// Records the snapshot as it is now (no decision), then runs `then`.
-void record(managed_job_ptr self, const std::string& kind,
-            std::function<void()> then);
+/// Records `next` (a change that needs no decision: a launch about to
+/// start, a cluster cleaned up); once durable it becomes the snapshot and
+/// `then` runs.
+void record(managed_job_ptr self, optimizer::managed_job_snapshot next,
+            const std::string& kind, std::function<void()> then);
 
 // -- managed_job_actions.cpp -----------------------------------------------
 

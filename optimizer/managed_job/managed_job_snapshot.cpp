@@ -122,6 +122,39 @@ optimizer::launch_place from_m(const place_m& p) {
 
 } // namespace
 
+managed_job_snapshot
+next_snapshot(const managed_job_snapshot& prev, const managed_job_decision& d,
+              const std::optional<launch_facts>& launched) {
+  auto next = prev;
+  next.job = d.job;
+  if (launched) {
+    next.cluster_job = launched->cluster_job;
+    if (!launched->infra.empty())
+      next.infra = launched->infra;
+  }
+  if (optimizer::is_terminal(next.job.state)) {
+    next.tasks.clear();
+    next.cluster_left = d.tear_down && !next.cluster.empty();
+  }
+  return next;
+}
+
+managed_job_snapshot begin_launch(const managed_job_snapshot& prev,
+                                  size_t index) {
+  auto next = prev;
+  next.attempts += 1;
+  next.cluster = managed_cluster_name(prev.job, index);
+  next.cluster_job = 0;
+  next.infra.clear();
+  return next;
+}
+
+managed_job_snapshot cleaned_up(const managed_job_snapshot& prev) {
+  auto next = prev;
+  next.cluster_left = false;
+  return next;
+}
+
 std::string encode(const managed_job_snapshot& s) {
   const auto& j = s.job;
   snapshot_m m;

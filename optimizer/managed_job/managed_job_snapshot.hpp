@@ -8,6 +8,7 @@
 // cluster and cluster job it watches).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "messages/result.hpp"
 #include "messages/task/task_spec.hpp"
 #include "optimizer/managed_job/managed_job_model.hpp"
+#include "optimizer/managed_job/managed_job_recovery.hpp"
 
 namespace sky::optimizer {
 
@@ -33,6 +35,33 @@ struct managed_job_snapshot {
   /// Infra text of the current cluster ("local", "aws/us-east-1").
   std::string infra;
 };
+
+/// What the supervisor learnt about a launch that succeeded, recorded in
+/// the same batch as the decision on it (cluster_launched).
+struct launch_facts {
+  /// The job the launch submitted on the cluster.
+  uint64_t cluster_job = 0;
+  /// Where the cluster came up; empty when its status could not be read.
+  std::string infra;
+};
+
+/// The snapshot to record for decision `d` (the supervisor records it,
+/// then acts): the decision's record, the facts of a launch that
+/// succeeded, and, once the job is final, its tasks (and their secrets)
+/// dropped and whether a cluster of it may be left.
+managed_job_snapshot next_snapshot(const managed_job_snapshot& prev,
+                                   const managed_job_decision& d,
+                                   const std::optional<launch_facts>& launched);
+
+/// The snapshot to record before task `index` is launched (write-ahead:
+/// the cluster's name is durable before the cluster exists, so a restart
+/// knows what to tear down): one more attempt, the task's cluster, no
+/// cluster job or infra yet.
+managed_job_snapshot begin_launch(const managed_job_snapshot& prev,
+                                  size_t index);
+
+/// The snapshot to record once a final job's cluster is gone.
+managed_job_snapshot cleaned_up(const managed_job_snapshot& prev);
 
 std::string encode(const managed_job_snapshot& s);
 result<managed_job_snapshot> decode_managed_job_snapshot(std::string_view b);

@@ -81,3 +81,54 @@ TEST_CASE("managed job clusters and task ids are named after the job") {
   CHECK(row.tasks == 2);
   CHECK(row.recoveries == 2);
 }
+
+TEST_CASE("managed job snapshot: what each decision records beside the "
+          "record") {
+  auto s = sample();
+  s.cluster_job = 0;
+  s.infra.clear();
+  s.cluster_left = false;
+  managed_job_decision d;
+  d.job = s.job;
+  d.job.state = managed_job_state::running;
+  SECTION("a launch that succeeded records its cluster job and infra") {
+    auto next = next_snapshot(s, d, launch_facts{12, "aws/us-east-1"});
+    CHECK(next.job.state == managed_job_state::running);
+    CHECK(next.cluster_job == 12);
+    CHECK(next.infra == "aws/us-east-1");
+    CHECK(next.tasks.size() == 2);
+    CHECK_FALSE(next.cluster_left);
+    auto unread = next_snapshot(next, d, launch_facts{13, ""});
+    CHECK(unread.cluster_job == 13);
+    CHECK(unread.infra == "aws/us-east-1"); // kept when not read
+  }
+  SECTION("any other decision changes only the record") {
+    auto next = next_snapshot(s, d, std::nullopt);
+    CHECK(next.cluster_job == s.cluster_job);
+    CHECK(next.cluster == s.cluster);
+    CHECK(next.job == d.job);
+  }
+  SECTION("a final job drops its tasks and says whether a cluster is left") {
+    d.job.state = managed_job_state::failed;
+    d.tear_down = true;
+    auto next = next_snapshot(s, d, std::nullopt);
+    CHECK(next.tasks.empty());
+    CHECK(next.cluster_left);
+    d.tear_down = false;
+    CHECK_FALSE(next_snapshot(s, d, std::nullopt).cluster_left);
+    auto gone = cleaned_up(next);
+    CHECK_FALSE(gone.cluster_left);
+    CHECK(gone.job == next.job);
+  }
+  SECTION("a launch about to start names its cluster first") {
+    s.cluster_job = 5;
+    s.infra = "gcp";
+    s.attempts = 3;
+    auto next = begin_launch(s, 1);
+    CHECK(next.attempts == 4);
+    CHECK(next.cluster == managed_cluster_name(s.job, 1));
+    CHECK(next.cluster_job == 0);
+    CHECK(next.infra.empty());
+    CHECK(next.job == s.job);
+  }
+}
