@@ -4,6 +4,7 @@
 #include <functional>
 #include <unistd.h>
 
+#include "actors/core/fan_in.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
@@ -153,49 +154,38 @@ void load(self_ptr self, caf::response_promise promise) {
 template <class... Ts>
 void fan_out(self_ptr self, std::vector<std::string> names,
              caf::response_promise promise, const screen_fn& screen, Ts... xs) {
-  struct gather {
-    protocol::outcomes_reply reply;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->reply.results.resize(names.size());
-  g->left = names.size();
-  if (names.empty()) {
-    promise.deliver(g->reply);
+  auto g = fan_in<protocol::outcomes_reply>::make(promise, names.size());
+  g->reply().results.resize(names.size());
+  if (g->deliver_if_empty())
     return;
-  }
   for (size_t i = 0; i < names.size(); ++i) {
-    auto& out = g->reply.results[i];
+    auto& out = g->reply().results[i];
     out.cluster = names[i];
     auto it = self->state.clusters.find(names[i]);
     if (it == self->state.clusters.end()) {
       auto unknown = describe(unknown_cluster(names[i]));
       out.message = unknown.message;
       out.code = unknown.code;
-      if (--g->left == 0)
-        promise.deliver(g->reply);
+      g->arrived();
       continue;
     }
     if (auto known = screen(names[i])) {
       out = std::move(*known);
-      if (--g->left == 0)
-        promise.deliver(g->reply);
+      g->arrived();
       continue;
     }
     self->request(it->second, caf::infinite, xs...)
       .then(
-        [=](std::string& status) mutable {
-          auto& o = g->reply.results[i];
+        [=](std::string& status) {
+          auto& o = g->reply().results[i];
           o.ok = true;
           o.status = status;
-          if (--g->left == 0)
-            promise.deliver(g->reply);
+          g->arrived();
         },
-        [=](caf::error& err) mutable {
-          g->reply.results[i].message = outcome_text(err);
-          g->reply.results[i].code = describe(err).code;
-          if (--g->left == 0)
-            promise.deliver(g->reply);
+        [=](caf::error& err) {
+          g->reply().results[i].message = outcome_text(err);
+          g->reply().results[i].code = describe(err).code;
+          g->arrived();
         });
   }
 }
@@ -286,55 +276,45 @@ caf::behavior cluster_registry(self_ptr self, cluster_deps deps) {
     },
     [=](status_atom, protocol::clusters_request& req) {
       auto promise = self->make_response_promise();
-      struct gather {
-        protocol::status_reply reply;
-        size_t left = 0;
-      };
       auto names = names_of(self, req, false);
-      auto g = std::make_shared<gather>();
       auto& st = self->state;
+      std::vector<const cluster_summary*> known;
       std::vector<std::string> ask;
       for (const auto& n : names) {
         if (st.clusters.count(n) == 0)
           continue;
         if (auto s = st.summaries.find(n); s != st.summaries.end())
-          g->reply.clusters.push_back(s->second);
+          known.push_back(&s->second);
         else
           ask.push_back(n);
       }
-      auto by_name
-        = [](const auto& a, const auto& b) { return a.name < b.name; };
-      g->left = ask.size();
-      if (g->left == 0) {
-        std::sort(g->reply.clusters.begin(), g->reply.clusters.end(), by_name);
-        promise.deliver(g->reply);
+      auto g = fan_in<protocol::status_reply>::make(
+        promise, ask.size(), [](protocol::status_reply& r) {
+          std::sort(
+            r.clusters.begin(), r.clusters.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+        });
+      for (const auto* s : known)
+        g->reply().clusters.push_back(*s);
+      if (g->deliver_if_empty())
         return promise;
-      }
       for (const auto& n : ask) {
         auto actor = st.clusters[n];
         self->request(actor, timeouts::actor_query, status_atom_v)
           .then(
-            [=](cluster_summary& s) mutable {
+            [=](cluster_summary& s) {
               // A cluster's messages arrive in order: this reply is newer
               // than any summary it sent before, older than any after.
               auto it = self->state.clusters.find(s.name);
               if (it != self->state.clusters.end() && it->second == actor)
                 self->state.summaries[s.name] = s;
-              g->reply.clusters.push_back(std::move(s));
-              if (--g->left == 0) {
-                std::sort(g->reply.clusters.begin(), g->reply.clusters.end(),
-                          by_name);
-                promise.deliver(g->reply);
-              }
+              g->reply().clusters.push_back(std::move(s));
+              g->arrived();
             },
-            [=](caf::error& err) mutable {
+            [=](caf::error& err) {
               logger("clusters")
                 ->warn("status of a cluster failed: {}", describe(err).message);
-              if (--g->left == 0) {
-                std::sort(g->reply.clusters.begin(), g->reply.clusters.end(),
-                          by_name);
-                promise.deliver(g->reply);
-              }
+              g->arrived();
             });
       }
       return promise;
@@ -379,45 +359,32 @@ caf::behavior cluster_registry(self_ptr self, cluster_deps deps) {
       // Without names: the user's clusters, as `status` shows them (a
       // managed job's queue is `jobs queue`); a cluster named is shown.
       auto names = names_of(self, {req.clusters, false}, true);
-      struct gather {
-        protocol::queue_reply reply;
-        std::vector<std::vector<job_summary>> parts;
-        size_t left = 0;
-      };
-      auto g = std::make_shared<gather>();
       for (const auto& n : names)
         if (self->state.clusters.count(n) == 0) {
           promise.deliver(unknown_cluster(n));
           return promise;
         }
-      g->parts.resize(names.size());
-      g->left = names.size();
-      if (names.empty()) {
-        promise.deliver(g->reply);
+      // Answers come in any order; the reply keeps the clusters' order.
+      using job_lists = std::vector<std::vector<job_summary>>;
+      auto per_cluster = std::make_shared<job_lists>(names.size());
+      auto g = fan_in<protocol::queue_reply>::make(
+        promise, names.size(), [per_cluster](protocol::queue_reply& r) {
+          for (auto& jobs : *per_cluster)
+            for (auto& j : jobs)
+              r.jobs.push_back(std::move(j));
+        });
+      if (g->deliver_if_empty())
         return promise;
-      }
       for (size_t i = 0; i < names.size(); ++i)
         self
           ->request(self->state.clusters[names[i]], timeouts::actor_query,
                     queue_atom_v)
           .then(
-            [=](std::vector<job_summary>& jobs) mutable {
-              g->parts[i] = std::move(jobs);
-              if (--g->left == 0) {
-                for (auto& p : g->parts)
-                  for (auto& j : p)
-                    g->reply.jobs.push_back(std::move(j));
-                promise.deliver(g->reply);
-              }
+            [=](std::vector<job_summary>& jobs) {
+              (*per_cluster)[i] = std::move(jobs);
+              g->arrived();
             },
-            [=](caf::error&) mutable {
-              if (--g->left == 0) {
-                for (auto& p : g->parts)
-                  for (auto& j : p)
-                    g->reply.jobs.push_back(std::move(j));
-                promise.deliver(g->reply);
-              }
-            });
+            [=](caf::error&) { g->arrived(); });
       return promise;
     },
     [=](cancel_atom,

@@ -5,6 +5,7 @@
 
 #include <caf/exit_reason.hpp>
 
+#include "actors/core/fan_in.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/core/timeouts.hpp"
 #include "messages/msgpack_util.hpp"
@@ -379,28 +380,19 @@ void cancel(self_ptr self, const protocol::jobs_cancel_request& req,
             caf::response_promise promise) {
   auto& st = self->state;
   auto ids = cancel_targets(self, req);
-  struct gather {
-    protocol::jobs_cancel_reply reply;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->reply.results.resize(ids.size());
-  g->left = ids.size();
-  if (ids.empty()) {
-    if (!req.name.empty())
-      promise.deliver(make_error(
-        errc::not_found, "no live managed job is named '" + req.name + "'",
-        "see skyctl jobs queue"));
-    else
-      promise.deliver(g->reply);
+  if (ids.empty() && !req.name.empty()) {
+    promise.deliver(make_error(
+      errc::not_found, "no live managed job is named '" + req.name + "'",
+      "see skyctl jobs queue"));
     return;
   }
-  auto done = [g, promise]() mutable {
-    if (--g->left == 0)
-      promise.deliver(g->reply);
-  };
+  auto g = fan_in<protocol::jobs_cancel_reply>::make(promise, ids.size());
+  g->reply().results.resize(ids.size());
+  if (g->deliver_if_empty())
+    return;
+  auto done = [g] { g->arrived(); };
   for (size_t i = 0; i < ids.size(); ++i) {
-    auto& out = g->reply.results[i];
+    auto& out = g->reply().results[i];
     out.job_id = ids[i];
     auto row = st.rows.find(ids[i]);
     auto sup = st.supervisors.find(ids[i]);
@@ -425,14 +417,14 @@ void cancel(self_ptr self, const protocol::jobs_cancel_request& req,
     }
     self->request(sup->second, timeouts::job_cancel, cancel_atom_v)
       .then(
-        [=](std::string& status) mutable {
-          auto& o = g->reply.results[i];
+        [=](std::string& status) {
+          auto& o = g->reply().results[i];
           o.ok = true;
           o.status = status;
           done();
         },
-        [=](caf::error& err) mutable {
-          g->reply.results[i].message = describe(err).message;
+        [=](caf::error& err) {
+          g->reply().results[i].message = describe(err).message;
           done();
         });
   }
