@@ -32,8 +32,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
          + " s";
 }
 
-std::string describe(const beast::error_code& ec,
-                     std::chrono::milliseconds timeout) {
+std::string failure_text(const beast::error_code& ec,
+                         std::chrono::milliseconds timeout) {
   if (ec == beast::error::timeout)
     return "timed out after " + seconds_text(timeout)
            + " (readiness_probe.timeout_seconds)";
@@ -68,7 +68,7 @@ asio::awaitable<void> attempt(probe_request req,
   co_await stream.async_connect(endpoints,
                                 asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    finish(describe(ec, req.timeout));
+    finish(failure_text(ec, req.timeout));
     co_return;
   }
   http::request<http::string_body> request{
@@ -85,7 +85,7 @@ asio::awaitable<void> attempt(probe_request req,
   co_await http::async_write(stream, request,
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    finish(describe(ec, req.timeout));
+    finish(failure_text(ec, req.timeout));
     co_return;
   }
   beast::flat_buffer buffer;
@@ -94,7 +94,7 @@ asio::awaitable<void> attempt(probe_request req,
   co_await http::async_read_header(
     stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    finish(describe(ec, req.timeout));
+    finish(failure_text(ec, req.timeout));
     co_return;
   }
   out.http_status = static_cast<int>(parser.get().result_int());

@@ -115,9 +115,8 @@ replica_counts wanted_by_kind(const autoscale_policy& p,
   auto base = std::min(p.base_ondemand, total);
   replica_counts c;
   c.spot = total - base;
-  auto cover = p.dynamic_ondemand_fallback
-                 ? std::max(0, c.spot - std::max(0, ready_spot))
-                 : 0;
+  auto cover
+    = p.dynamic_ondemand_fallback ? std::max(0, c.spot - ready_spot) : 0;
   c.on_demand = std::min(base + cover, s.target);
   return c;
 }

@@ -90,14 +90,13 @@ void retire_outdated(const service_state& s, const replica_list& rs,
   }
   if (old.empty())
     return;
-  size_t remove = 0;
   if (s.mode == update_mode::rolling) {
     // Keep as many old replicas as the new version still lacks ready ones.
-    auto ready_new = static_cast<int>(count_ready(rs, s.latest));
-    auto keep = std::max(0, final_target(policy, scaler) - ready_new);
-    remove = old.size() > static_cast<size_t>(keep)
-               ? old.size() - static_cast<size_t>(keep)
-               : 0;
+    auto ready_new = count_ready(rs, s.latest);
+    auto wanted
+      = static_cast<size_t>(std::max(0, final_target(policy, scaler)));
+    auto keep = wanted > ready_new ? wanted - ready_new : 0;
+    auto remove = old.size() > keep ? old.size() - keep : 0;
     for (auto id : pick_scale_down(old, remove))
       plan.removals.push_back({id, teardown_cause::outdated});
     return;
