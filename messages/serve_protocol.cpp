@@ -1,0 +1,36 @@
+#include "messages/serve_protocol.hpp"
+
+#include "messages/body_reader.hpp"
+#include "messages/msgpack_util.hpp"
+#include "messages/task/task_codec.hpp"
+
+namespace sky::protocol {
+
+std::string encode(const serve_up_request& req) {
+  return map_writer{3}
+    .add("name", req.name)
+    .add_raw("task", task::encode_task(req.task))
+    .add("mode", req.mode)
+    .bytes();
+}
+
+result<serve_up_request> decode_serve_up_request(std::string_view body) {
+  auto r = body_reader::parse(body, "serve request");
+  if (!r)
+    return r.error();
+  serve_up_request req;
+  auto* task = r->find("task");
+  if (task == nullptr)
+    return make_error(errc::bad_request, "serve request has no 'task'");
+  auto decoded = task::decode_task(*task);
+  if (!decoded)
+    return decoded.error();
+  req.task = std::move(*decoded);
+  if (auto err = read_into(req.name, r->str("name", "")))
+    return err;
+  if (auto err = read_into(req.mode, r->str("mode", "")))
+    return err;
+  return req;
+}
+
+} // namespace sky::protocol
