@@ -133,5 +133,9 @@ CAF_ADD_ATOM(sky, sky, reconcile_atom, "reconcile")
 CAF_ADD_ATOM(sky, sky, controller_failed_atom, "ctrlfail")
 CAF_ADD_ATOM(sky, sky, count_atom, "count")
 CAF_ADD_ATOM(sky, sky, exited_atom, "exited")
+// The services' load balancer link (actors/service/lb_link.hpp).
+CAF_ADD_ATOM(sky, sky, lb_routes_atom, "lbroutes")
+CAF_ADD_ATOM(sky, sky, lb_remove_atom, "lbremove")
+CAF_ADD_ATOM(sky, sky, lb_report_atom, "lbreport")
 
 CAF_END_TYPE_ID_BLOCK(sky)
