@@ -135,6 +135,8 @@ std::string owner_text(std::string_view owner) {
     return "the user";
   if (auto id = owner_job_id(owner))
     return "managed job " + std::to_string(*id);
+  if (owner.substr(0, 8) == "service.")
+    return "service " + std::string{owner.substr(8)};
   return std::string{owner};
 }
 

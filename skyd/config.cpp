@@ -65,6 +65,27 @@ std::string seconds_as_ms(const YAML::Node& n, int64_t& out_ms) {
   return {};
 }
 
+// "30001-30999" (or one port): first <= last, both 1..65535.
+std::string port_range_text(const YAML::Node& n, std::string& out) {
+  std::string v;
+  if (!scalar_as(n, v))
+    return "must be a port range, e.g. 30001-30999";
+  auto dash = v.find('-');
+  auto num = [](const std::string& t, long& p) {
+    char* end = nullptr;
+    p = std::strtol(t.c_str(), &end, 10);
+    return !t.empty() && end && *end == '\0' && p >= 1 && p <= 65535;
+  };
+  long a = 0, b = 0;
+  if (!num(v.substr(0, dash), a)
+      || (dash != std::string::npos && !num(v.substr(dash + 1), b)))
+    return "must be a port range of ports 1-65535, e.g. 30001-30999";
+  if (dash != std::string::npos && b < a)
+    return "must list the lower port first, e.g. 30001-30999";
+  out = v;
+  return {};
+}
+
 const std::map<std::string, key_info>& registry() {
   static const std::map<std::string, key_info> keys{
     {"log.level",
@@ -231,6 +252,57 @@ const std::map<std::string, key_info>& registry() {
       "dead host)",
       [](config& c, const YAML::Node& n) -> std::string {
         return seconds_as_ms(n, c.ssh_loss_after_ms);
+      }}},
+    {"serve.probe_interval_seconds",
+     {"how often each service replica's readiness probe runs (default 1)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.serve_probe_interval_ms);
+      }}},
+    {"serve.decision_interval_seconds",
+     {"how often a service's autoscaler and planner run when nothing "
+      "changed; a replica's change replans at once (default 1)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.serve_decision_interval_ms);
+      }}},
+    {"serve.drain_seconds",
+     {"a replica removed on purpose leaves the rotation at once and is torn "
+      "down after this, so requests in flight finish (default 5)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.serve_drain_ms);
+      }}},
+    {"serve.provision_retry_seconds",
+     {"wait before relaunching after a replica launch failed; doubled per "
+      "further failure up to 300 s (default 10)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.serve_provision_retry_ms);
+      }}},
+    {"serve.qps_window_seconds",
+     {"the window the autoscaler measures requests per second over "
+      "(default 60)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return seconds_as_ms(n, c.serve_qps_window_ms);
+      }}},
+    {"serve.lb_bind_address",
+     {"the address the services' load balancer listens on (default "
+      "127.0.0.1; 0.0.0.0 serves other hosts)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        std::string v;
+        if (!scalar_as(n, v) || v.empty())
+          return "must be an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0";
+        c.serve_lb_bind_address = v;
+        return {};
+      }}},
+    {"serve.lb_ports",
+     {"ports the load balancer gives services, one each (default "
+      "30001-30999)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return port_range_text(n, c.serve_lb_ports);
+      }}},
+    {"serve.replica_ports",
+     {"ports given to replicas as SKYD_REPLICA_PORT, one each (default "
+      "20001-24999)",
+      [](config& c, const YAML::Node& n) -> std::string {
+        return port_range_text(n, c.serve_replica_ports);
       }}},
     {"events.keep_events",
      {"keep at most this many of the newest events; older history is "

@@ -62,6 +62,16 @@ struct config {
   /// An SSH host that has not answered for this long is lost: its nodes'
   /// jobs end FAILED_DRIVER, managed jobs recover elsewhere.
   int64_t ssh_loss_after_ms = 30'000;
+  /// Services (serve.*; docs/SERVICES.md). Milliseconds.
+  int64_t serve_probe_interval_ms = 1'000;
+  int64_t serve_decision_interval_ms = 1'000;
+  int64_t serve_drain_ms = 5'000;
+  int64_t serve_provision_retry_ms = 10'000;
+  int64_t serve_qps_window_ms = 60'000;
+  std::string serve_lb_bind_address = "127.0.0.1";
+  /// "first-last" port ranges.
+  std::string serve_lb_ports = "30001-30999";
+  std::string serve_replica_ports = "20001-24999";
 };
 
 /// Loads `file` (missing is fine: defaults) and applies `overrides`

@@ -53,6 +53,11 @@ caf::error refuse_foreign(self_ptr self, const std::string& name,
     return make_error(errc::conflict,
                       text + "; cancel the job with skyctl jobs cancel "
                         + std::to_string(*job));
+  if (owner.rfind("service.", 0) == 0 && acting.empty())
+    return make_error(errc::conflict,
+                      text + "; its service replaces or removes it: skyctl "
+                             "serve down "
+                        + owner.substr(8) + " [--replica-id N]");
   return make_error(errc::conflict, text + ", not to " + owner_text(acting),
                     "tear that cluster down or rename it, then launch the "
                     "job again");

@@ -6,6 +6,9 @@
 #include "actors/cluster/cluster_registry.hpp"
 #include "actors/core/logging.hpp"
 #include "actors/managed_job/managed_jobs.hpp"
+#include "actors/service/http_probe.hpp"
+#include "actors/service/lb_link.hpp"
+#include "actors/service/services.hpp"
 #include "actors/sim/sim_watch.hpp"
 #include "actors/core/worker_pool.hpp"
 #include "actors/core/timeouts.hpp"
@@ -37,11 +40,14 @@ void hook_provider_events(self_ptr self) {
   if (!st.settings.providers)
     return;
   for (const auto& [name, p] : st.settings.providers->by_name)
-    p->set_event_sink([registry = st.registry,
-                       jobs = st.managed_jobs](providers::provider_event ev) {
-      // Managed jobs recover at once instead of waiting for their watch.
+    p->set_event_sink([registry = st.registry, jobs = st.managed_jobs,
+                       services = st.services](providers::provider_event ev) {
+      // Managed jobs recover at once instead of waiting for their watch,
+      // and services replace a preempted replica at once.
       if (jobs)
         caf::anon_send(jobs, node_event_atom_v, ev);
+      if (services)
+        caf::anon_send(services, node_event_atom_v, ev);
       caf::anon_send(registry, node_event_atom_v, std::move(ev));
     });
 }
@@ -56,8 +62,11 @@ void unhook_provider_events(self_ptr self) {
 void stop_children(self_ptr self) {
   auto& st = self->state;
   unhook_provider_events(self);
-  for (auto* child : {&st.dispatcher, &st.managed_jobs, &st.registry,
-                      &st.planner, &st.sim_watch, &st.pool})
+  // The load balancer link leaves skyd-lb running: services outlive a
+  // restart of skyd, and their traffic must not stop with it.
+  for (auto* child : {&st.dispatcher, &st.services, &st.lb_link,
+                      &st.managed_jobs, &st.registry, &st.planner,
+                      &st.sim_watch, &st.pool})
     if (*child)
       self->send_exit(*child, caf::exit_reason::user_shutdown);
   self->send_exit(st.log, caf::exit_reason::user_shutdown);
@@ -120,6 +129,16 @@ void begin_shutdown(self_ptr self, int exit_code) {
 
 void announce_ready(self_ptr self);
 
+void load_services(self_ptr self) {
+  self->request(self->state.services, caf::infinite, load_atom_v)
+    .then([=](bool) { announce_ready(self); },
+          [=](caf::error& err) {
+            self->state.settings.on_ready("restoring services failed: "
+                                          + describe(err).message);
+            begin_shutdown(self, 1);
+          });
+}
+
 void on_ready(self_ptr self, const std::string& error) {
   auto& st = self->state;
   if (!error.empty()) {
@@ -133,9 +152,9 @@ void on_ready(self_ptr self, const std::string& error) {
   self->request(st.registry, caf::infinite, load_atom_v)
     .then(
       [=](bool) {
-        // Managed jobs after the clusters they watch.
+        // Managed jobs and services after the clusters they watch.
         self->request(self->state.managed_jobs, caf::infinite, load_atom_v)
-          .then([=](bool) { announce_ready(self); },
+          .then([=](bool) { load_services(self); },
                 [=](caf::error& err) {
                   self->state.settings.on_ready(
                     "restoring managed jobs failed: " + describe(err).message);
@@ -166,6 +185,30 @@ void announce_ready(self_ptr self) {
         self->state.settings.on_ready(msg);
         begin_shutdown(self, 1);
       });
+}
+
+// The services registry and the load balancer link (detached: its
+// ZeroMQ requests to skyd-lb block), which reports request counts to it.
+void spawn_services(self_ptr self) {
+  auto& st = self->state;
+  const auto home = std::filesystem::path{st.settings.identity.home};
+  service_deps sd;
+  sd.log = st.log;
+  sd.clusters = st.registry;
+  st.prober = std::make_shared<http_prober>();
+  sd.prober = st.prober;
+  sd.lb_ports = std::make_shared<port_pool>(st.settings.lb_ports);
+  sd.replica_ports = std::make_shared<port_pool>(st.settings.replica_ports);
+  sd.now_ms = &system_now_ms;
+  sd.settings = st.settings.serve;
+  lb_link_config lc;
+  lc.binary = st.settings.lb_binary;
+  lc.control_endpoint = "ipc://" + (home / "run" / "lb.sock").string();
+  lc.log_file = home / "logs" / "lb.log";
+  st.lb_link = self->spawn<caf::detached>(lb_link, lc);
+  sd.lb = st.lb_link;
+  st.services = self->spawn(services, sd);
+  self->send(st.lb_link, lb_report_to_atom_v, st.services);
 }
 
 } // namespace
@@ -201,6 +244,7 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   mj.planner = st.planner;
   mj.now_ms = &system_now_ms;
   st.managed_jobs = self->spawn(managed_jobs, mj);
+  spawn_services(self);
   hook_provider_events(self);
   if (st.settings.sim)
     st.sim_watch = self->spawn(sim_watch, st.settings.sim, st.pool,
@@ -216,6 +260,7 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   deps.infra = std::make_shared<const infra_settings>(st.settings.infra);
   deps.managed_jobs = st.managed_jobs;
   deps.managed_jobs_dir = mj.dir;
+  deps.services = st.services;
   st.dispatcher = self->spawn(dispatcher, deps);
   st.gateway = self->spawn<gateway>(st.settings.gateway, st.dispatcher, st.log,
                                     caf::actor{self});
@@ -223,6 +268,8 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
   self->monitor(st.dispatcher);
   self->monitor(st.registry);
   self->monitor(st.managed_jobs);
+  self->monitor(st.services);
+  self->monitor(st.lb_link);
   self->monitor(st.gateway);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
@@ -234,6 +281,9 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
                       : dm.source == s.registry.address()   ? "cluster registry"
                       : dm.source == s.managed_jobs.address()
                         ? "managed jobs registry"
+                      : dm.source == s.services.address() ? "services registry"
+                      : dm.source == s.lb_link.address()
+                        ? "load balancer link"
                         : "a child";
     logger("daemon")->critical("{} stopped unexpectedly ({}); shutting down",
                                who, caf::to_string(dm.reason));

@@ -24,6 +24,7 @@
 #include "actors/wire/gateway.hpp"
 #include "actors/wire/infra_check.hpp"
 #include "actors/core/planner.hpp"
+#include "actors/service/service_deps.hpp"
 #include "optimizer/managed_job/managed_job_recovery.hpp"
 #include "providers/sim/sim_world.hpp"
 
@@ -48,6 +49,12 @@ struct root_settings {
   storage::retention_policy event_retention;
   /// Launch rounds and waits of managed jobs without capacity (jobs.*).
   optimizer::managed_job_limits managed_job_limits;
+  /// Services (serve.*): timings, the load balancer's address, the port
+  /// ranges ("first-last") and the skyd-lb executable.
+  serve_settings serve;
+  port_range lb_ports{30001, 30999};
+  port_range replica_ports{20001, 24999};
+  std::filesystem::path lb_binary;
   /// Called once: "" when skyd serves requests, else why it cannot.
   std::function<void(const std::string&)> on_ready;
   /// Called when shutdown begins.
@@ -68,6 +75,9 @@ struct root_state {
   caf::actor planner;
   caf::actor registry;
   caf::actor managed_jobs;
+  caf::actor services;
+  caf::actor lb_link;
+  std::shared_ptr<http_prober> prober;
   caf::actor dispatcher;
   caf::actor gateway;
   caf::actor sim_watch;

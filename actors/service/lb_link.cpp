@@ -598,6 +598,10 @@ caf::behavior lb_link(caf::stateful_actor<lb_link_state>* self,
     [=](caf::get_atom) -> int64_t {
       return static_cast<int64_t>(self->state.impl->pid);
     },
+    // The services registry is spawned after the link it uses.
+    [=](lb_report_to_atom, caf::actor& to) {
+      self->state.impl->cfg.report_to = std::move(to);
+    },
     [=](tick_atom) {
       auto& st = *self->state.impl;
       st.tick_pending = false;

@@ -20,6 +20,7 @@
 //       drains requests in flight and exits).
 //   (caf::get_atom) -> int64_t
 //       the pid of the current skyd-lb, 0 when none.
+//   (lb_report_to_atom, caf::actor) sets report_to.
 //   every report_interval while services exist: a report_request, each
 //   lb::service_report forwarded as (lb_report_atom, lb::service_report)
 //   to report_to.

@@ -194,6 +194,8 @@ void dispatch(self_ptr self, wire_request& req) {
     // served
   } else if (dispatch_managed_job_verb(self, target, req)) {
     // served
+  } else if (dispatch_serve_verb(self, target, req)) {
+    // served
   } else if (verb == "annotate") {
     annotate(self, target, req);
   } else if (verb == "daemon.status") {
@@ -217,7 +219,8 @@ const std::vector<std::string>& known_verbs() {
     "cancel",       "launch",        "exec",       "stop",        "start",
     "down",         "autostop",      "queue",      "logs",        "optimize",
     "show_gpus",    "daemon.status", "shutdown",   "check",       "sim.preempt",
-    "sim.capacity", "jobs.launch",   "jobs.queue", "jobs.cancel", "jobs.logs"};
+    "sim.capacity", "jobs.launch",   "jobs.queue", "jobs.cancel", "jobs.logs",
+    "serve.up",    "serve.update",  "serve.status", "serve.down", "serve.logs"};
   return verbs;
 }
 

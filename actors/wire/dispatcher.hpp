@@ -51,6 +51,8 @@ struct dispatcher_deps {
   caf::actor managed_jobs;
   /// $SKYD_HOME/managed_jobs: the managed jobs' logs.
   std::filesystem::path managed_jobs_dir;
+  /// `serve.*` verbs (the services registry); may be null in tests.
+  caf::actor services;
 };
 
 struct dispatcher_state {
@@ -84,6 +86,11 @@ bool dispatch_sim_verb(dispatcher_ptr self, const reply_target& target,
 /// when `req` is not one of them.
 bool dispatch_managed_job_verb(dispatcher_ptr self, const reply_target& target,
                                wire_request& req);
+
+/// Serves the service verbs `serve.*` (serve_verbs.cpp); false when `req`
+/// is not one of them.
+bool dispatch_serve_verb(dispatcher_ptr self, const reply_target& target,
+                         wire_request& req);
 
 /// Decodes a request body as T; a body that does not decode is answered
 /// with its error and false is returned.

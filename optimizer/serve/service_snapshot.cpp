@@ -49,9 +49,12 @@ struct replica_m {
   bool cluster_left = false;
   std::string reason;
   uint16_t port = 0;
+  std::string resources, log_tail;
+  int64_t launched_at_ms = 0;
   MSGPACK_DEFINE_MAP(service, id, version, status, spot, cluster, endpoint,
                      infra, started_at_ms, first_ready_ms, failing_since_ms,
-                     status_since_ms, cause, cluster_left, reason, port)
+                     status_since_ms, cause, cluster_left, reason, port,
+                     resources, log_tail, launched_at_ms)
 };
 
 template <class M>
@@ -155,6 +158,9 @@ std::string encode(const replica_snapshot& s) {
   m.cluster_left = r.cluster_left;
   m.reason = r.reason;
   m.port = s.port;
+  m.resources = s.resources;
+  m.log_tail = s.log_tail;
+  m.launched_at_ms = s.launched_at_ms;
   return pack(m);
 }
 
@@ -190,6 +196,9 @@ result<replica_snapshot> decode_replica_snapshot(std::string_view bytes) {
   r.cluster_left = m->cluster_left;
   r.reason = m->reason;
   s.port = m->port;
+  s.resources = m->resources;
+  s.log_tail = m->log_tail;
+  s.launched_at_ms = m->launched_at_ms;
   return s;
 }
 

@@ -45,6 +45,12 @@ struct replica_snapshot {
   replica r;
   /// The port the replica serves on (SKYD_REPLICA_PORT).
   uint16_t port = 0;
+  /// What its cluster runs on ("1x(local)"), once up.
+  std::string resources;
+  /// The last lines of its job's output when it failed (`serve status -v`).
+  std::string log_tail;
+  /// When its launch began (Unix ms).
+  int64_t launched_at_ms = 0;
 };
 
 std::string encode(const service_snapshot& s);
