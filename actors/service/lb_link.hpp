@@ -40,7 +40,8 @@
 #include <string>
 
 #include <caf/actor.hpp>
-#include <caf/fwd.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include "messages/caf/type_ids.hpp"
 #include "messages/lb_protocol.hpp"
@@ -70,7 +71,8 @@ struct lb_link_config {
 };
 
 /// Everything the link holds (process, socket, remembered routes) lives
-/// behind this pointer so that this header stays free of ZeroMQ.
+/// behind this pointer so that this header stays free of ZeroMQ and of
+/// process control.
 struct lb_link_impl;
 
 struct lb_link_state {
