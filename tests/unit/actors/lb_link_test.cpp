@@ -352,3 +352,30 @@ TEST_CASE_METHOD(link_fixture,
   CHECK(again.error.find("next attempt") != std::string::npos);
   CHECK(remove(link, "svc"));
 }
+
+TEST_CASE_METHOD(link_fixture,
+                 "lb link: a skyd-lb that stops answering is killed and "
+                 "replaced",
+                 "[lb_link]") {
+  replica a{"a"};
+  auto c = link_config();
+  c.request_timeout = 500ms;
+  auto link = spawn_link(c);
+  auto ack = routes(link, "svc", {a.endpoint()});
+  REQUIRE(ack.listening);
+  const pid_t wedged = pid(link);
+  REQUIRE(wedged > 0);
+
+  // Stopped, it still exists (kill(pid, 0) and waitpid say it runs), but
+  // its next report times out.
+  REQUIRE(::kill(wedged, SIGSTOP) == 0);
+  pid_t replacement = 0;
+  REQUIRE(eventually([&] {
+    replacement = pid(link);
+    return replacement != 0 && replacement != wedged;
+  }));
+  CHECK(reaped(wedged));
+  CHECK(get(ack.port).body == "a");
+  CHECK(remove(link, "svc"));
+  CHECK(eventually([&] { return reaped(replacement); }));
+}
