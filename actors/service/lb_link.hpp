@@ -31,7 +31,9 @@
 //
 // The ZeroMQ REQ socket blocks, so the link must be spawned caf::detached.
 // It blocks for at most request_timeout per call, and for up to
-// start_timeout when it starts skyd-lb.
+// adopt_timeout + start_timeout + one request_timeout per service when it
+// (re)starts skyd-lb: callers' request timeouts must allow for that (with
+// the defaults, 10 s covers a start with a few services).
 
 #include <chrono>
 #include <cstdint>
