@@ -136,9 +136,9 @@ struct lb_link_impl {
 
   ~lb_link_impl() {
     close_socket();
-    // skyd-lb itself keeps serving: the next skyd adopts it. Children told
-    // to stop are reaped if they are done; a later skyd-lb has no parent
-    // to wait for it but init.
+    // skyd-lb itself keeps serving: the next skyd adopts it. Processes
+    // told to stop are reaped if they are done; the others go to init when
+    // skyd exits.
     for (const auto& d : draining)
       alive(d.pid);
   }
@@ -426,7 +426,8 @@ struct lb_link_impl {
   void stop() {
     if (pid == 0)
       return;
-    log->info("no service left: stopping skyd-lb {}", pid);
+    log->info("no service left: stopping skyd-lb {}{}", pid,
+              adopted ? " (adopted)" : "");
     ::kill(pid, SIGTERM);
     draining.push_back({pid, clock::now() + drain_limit});
     pid = 0;

@@ -32,7 +32,9 @@
 //
 // The ZeroMQ REQ socket blocks, so the link must be spawned caf::detached.
 // It blocks for at most request_timeout per call, and for up to
-// start_timeout when it starts skyd-lb.
+// adopt_timeout + start_timeout + one request_timeout per service when it
+// (re)starts skyd-lb: callers' request timeouts must allow for that (with
+// the defaults, 10 s covers a start with a few services).
 
 #include <chrono>
 #include <cstdint>
@@ -41,7 +43,8 @@
 #include <string>
 
 #include <caf/actor.hpp>
-#include <caf/fwd.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include "messages/caf/type_ids.hpp"
 #include "messages/lb_protocol.hpp"
@@ -71,7 +74,8 @@ struct lb_link_config {
 };
 
 /// Everything the link holds (process, socket, remembered routes) lives
-/// behind this pointer so that this header stays free of ZeroMQ.
+/// behind this pointer so that this header stays free of ZeroMQ and of
+/// process control.
 struct lb_link_impl;
 
 struct lb_link_state {
