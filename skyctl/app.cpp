@@ -20,7 +20,7 @@ void configure(CLI::App& app, cli_context& ctx) {
         ctx.timeout_given = true;
       },
       "seconds to wait for skyd's answer (default 30; 30 min for start, "
-      "stop and down)")
+      "stop, down and serve up/update/down)")
     ->check(CLI::Range(0.1, 86400.0));
   app.set_version_flag("--version", std::string{"skyctl "} + sky::version);
   app.footer("Exit codes: 0 ok, 1 skyd refused the request (or the job "
@@ -37,6 +37,7 @@ void configure(CLI::App& app, cli_context& ctx) {
   add_logs(app, ctx);
   add_cancel(app, ctx);
   add_jobs(app, ctx);
+  add_serve(app, ctx);
   add_show_gpus(app, ctx);
   add_check(app, ctx);
   add_sim(app, ctx);

@@ -151,6 +151,8 @@ void stream_printer::end_output_line() {
 }
 
 std::string stream_printer::follow_command() const {
+  if (view_.kind == stream_kind::serve)
+    return view_.resume_command;
   if (view_.kind == stream_kind::managed)
     return "skyctl jobs logs " + std::to_string(job_id_);
   return "skyctl logs " + cluster_or_placeholder() + " "
@@ -198,6 +200,9 @@ int stream_printer::finish_ok(const protocol::job_outcome& outcome) {
     out_ << "Job " << job_id_ << ": " << outcome.status << "\n" << std::flush;
     return failed_status(outcome.status) ? exit_failed : exit_ok;
   }
+  if (view_.kind == stream_kind::serve && job_id_ == 0)
+    // A log that is no job's (the load balancer's): it just ended.
+    return exit_ok;
   if (job_id_ == 0) {
     // Nothing was submitted (a launch without a task to run).
     if (!cluster_.empty())
@@ -246,7 +251,11 @@ int stream_printer::finish(const stream_end& end) {
   progress_.stop();
   end_output_line();
   const auto job = std::to_string(job_id_);
-  if (view_.kind == stream_kind::logs || view_.kind == stream_kind::managed) {
+  if (view_.kind == stream_kind::serve) {
+    err_ << "Stopped following. The service keeps running; resume with: "
+         << follow_command() << "\n";
+  } else if (view_.kind == stream_kind::logs
+             || view_.kind == stream_kind::managed) {
     err_ << "Stopped following. The job keeps running";
     if (job_id_ != 0)
       err_ << "; resume with: " << follow_command();

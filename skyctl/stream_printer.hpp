@@ -20,8 +20,9 @@
 
 namespace sky::cli {
 
-/// managed: `jobs launch` and `jobs logs` (a managed job, by id only).
-enum class stream_kind : uint8_t { launch, exec, logs, managed };
+/// managed: `jobs launch` and `jobs logs` (a managed job, by id only);
+/// serve: `serve logs` (a replica's or the load balancer's log).
+enum class stream_kind : uint8_t { launch, exec, logs, managed, serve };
 
 /// How a stream is shown.
 struct stream_view {
@@ -37,6 +38,8 @@ struct stream_view {
   bool utf8 = false;
   /// The cluster when known before skyd says (launch -c, exec, logs).
   std::string cluster;
+  /// serve: the command that resumes following ("skyctl serve logs svc 2").
+  std::string resume_command;
 };
 
 /// How a stream ended.

@@ -287,7 +287,8 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.managed_job_limits.max_rounds_relaunch = cfg.jobs_relaunch_rounds;
   rs.managed_job_limits.retry_gap_ms = cfg.jobs_retry_gap_ms;
   rs.managed_job_limits.max_retry_gap_ms = cfg.jobs_max_retry_gap_ms;
-  rs.serve.probe_interval = std::chrono::milliseconds(cfg.serve_probe_interval_ms);
+  rs.serve.probe_interval
+    = std::chrono::milliseconds(cfg.serve_probe_interval_ms);
   rs.serve.decision_interval
     = std::chrono::milliseconds(cfg.serve_decision_interval_ms);
   rs.serve.drain = std::chrono::milliseconds(cfg.serve_drain_ms);
@@ -298,8 +299,8 @@ int run_daemon(const sky::daemon::config& cfg, bool foreground,
   rs.lb_ports = *sky::actors::parse_port_range(cfg.serve_lb_ports);
   rs.replica_ports = *sky::actors::parse_port_range(cfg.serve_replica_ports);
   // skyd-lb is installed (and built) next to skyd.
-  rs.lb_binary = std::filesystem::read_symlink("/proc/self/exe").parent_path()
-                 / "skyd-lb";
+  rs.lb_binary
+    = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "skyd-lb";
   auto ready_once = std::make_shared<std::atomic<bool>>(false);
   rs.on_ready = [readiness, ready_once,
                  home](const std::string& error) mutable {

@@ -64,9 +64,9 @@ void stop_children(self_ptr self) {
   unhook_provider_events(self);
   // The load balancer link leaves skyd-lb running: services outlive a
   // restart of skyd, and their traffic must not stop with it.
-  for (auto* child : {&st.dispatcher, &st.services, &st.lb_link,
-                      &st.managed_jobs, &st.registry, &st.planner,
-                      &st.sim_watch, &st.pool})
+  for (auto* child :
+       {&st.dispatcher, &st.services, &st.lb_link, &st.managed_jobs,
+        &st.registry, &st.planner, &st.sim_watch, &st.pool})
     if (*child)
       self->send_exit(*child, caf::exit_reason::user_shutdown);
   self->send_exit(st.log, caf::exit_reason::user_shutdown);
@@ -282,9 +282,8 @@ caf::behavior root_supervisor(self_ptr self, root_settings settings,
                       : dm.source == s.managed_jobs.address()
                         ? "managed jobs registry"
                       : dm.source == s.services.address() ? "services registry"
-                      : dm.source == s.lb_link.address()
-                        ? "load balancer link"
-                        : "a child";
+                      : dm.source == s.lb_link.address()  ? "load balancer link"
+                                                          : "a child";
     logger("daemon")->critical("{} stopped unexpectedly ({}); shutting down",
                                who, caf::to_string(dm.reason));
     if (dm.source == s.gateway.address())

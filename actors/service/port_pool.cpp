@@ -62,7 +62,8 @@ std::optional<uint16_t> port_pool::take() {
     if (held_.count(port) != 0 || !port_free_here(port))
       continue;
     held_.insert(port);
-    next_ = port == range_.last ? range_.first : static_cast<uint16_t>(port + 1);
+    next_
+      = port == range_.last ? range_.first : static_cast<uint16_t>(port + 1);
     return port;
   }
   return std::nullopt;

@@ -52,8 +52,7 @@ void start_probing(replica_ptr self);
 void append(replica_ptr self, std::vector<event_draft> drafts,
             std::function<void()> then) {
   self
-    ->request(self->state.deps.log, timeouts::log_append, append_atom_v,
-              drafts)
+    ->request(self->state.deps.log, timeouts::log_append, append_atom_v, drafts)
     .then([=](uint64_t) { then(); },
           [=](caf::error& err) {
             logger("serve")->error("{}: recording failed ({}); retrying",
@@ -67,8 +66,7 @@ void record(replica_ptr self, optimizer::replica_snapshot next,
             std::function<void()> then) {
   auto& st = self->state;
   st.recording = true;
-  auto kind
-    = "replica." + lower(optimizer::to_string(next.r.status));
+  auto kind = "replica." + lower(optimizer::to_string(next.r.status));
   append(self, {replica_draft(next, kind)}, [=] {
     auto& s = self->state;
     s.snap = next;
@@ -85,21 +83,20 @@ void record(replica_ptr self, optimizer::replica_snapshot next,
 // memory; it goes out with the next record.
 bool significant(const optimizer::replica& a, const optimizer::replica& b) {
   return a.status != b.status || a.cluster_left != b.cluster_left
-         || a.endpoint != b.endpoint || a.infra != b.infra
-         || a.cause != b.cause || a.first_ready_ms != b.first_ready_ms;
+         || a.endpoint != b.endpoint || a.infra != b.infra || a.cause != b.cause
+         || a.first_ready_ms != b.first_ready_ms;
 }
 
 void decide(replica_ptr self, const optimizer::replica_event_t& ev) {
   auto& st = self->state;
-  auto d = optimizer::decide_replica(st.snap.r, ev, st.probe,
-                                     st.deps.now_ms());
+  auto d = optimizer::decide_replica(st.snap.r, ev, st.probe, st.deps.now_ms());
   if (!d.ignored.empty()) {
     logger("serve")->debug("{}: {}", label(self), d.ignored);
     next_event(self);
     return;
   }
-  if (!significant(st.snap.r, d.next) && d.action
-      == optimizer::replica_action::none) {
+  if (!significant(st.snap.r, d.next)
+      && d.action == optimizer::replica_action::none) {
     st.snap.r = d.next;
     carry_out(self, d);
     next_event(self);
@@ -166,8 +163,8 @@ void on_launched(replica_ptr self, uint64_t epoch) {
             s.snap.resources = c.placement.resources_text();
             s.snap.r.spot = c.placement.use_spot;
           }
-        feed(self, rev::launched{host + ":" + std::to_string(s.snap.port),
-                                 infra});
+        feed(self,
+             rev::launched{host + ":" + std::to_string(s.snap.port), infra});
       },
       [=](caf::error& err) {
         feed(self, rev::launch_failed{"its cluster vanished after launching: "
@@ -199,10 +196,9 @@ void launch(replica_ptr self) {
         if (epoch != self->state.epoch)
           return;
         auto info = describe(err);
-        feed(self, rev::launch_failed{info.message
-                                      + (info.hint.empty()
-                                           ? ""
-                                           : " (" + info.hint + ")")});
+        feed(self, rev::launch_failed{
+                     info.message
+                     + (info.hint.empty() ? "" : " (" + info.hint + ")")});
       });
 }
 
@@ -295,10 +291,11 @@ void check_job(replica_ptr self) {
             continue;
           auto status = job_status_from(j.status);
           if (status && is_terminal(*status))
-            feed(self, rev::job_ended{
-                         j.status, j.exit_code ? "exit code "
-                                                   + std::to_string(*j.exit_code)
-                                               : ""});
+            feed(self,
+                 rev::job_ended{j.status,
+                                j.exit_code
+                                  ? "exit code " + std::to_string(*j.exit_code)
+                                  : ""});
           return;
         }
       },
@@ -487,10 +484,10 @@ caf::behavior replica_actor(replica_ptr self, service_deps deps,
       auto& s = self->state;
       if (ev.cluster != s.snap.r.cluster)
         return;
-      auto reason = std::string{
-        ev.what == providers::provider_event::kind::preempted
-          ? "preempted"
-          : "lost node " + std::to_string(ev.rank)};
+      auto reason
+        = std::string{ev.what == providers::provider_event::kind::preempted
+                        ? "preempted"
+                        : "lost node " + std::to_string(ev.rank)};
       if (!ev.reason.empty())
         reason += " (" + ev.reason + ")";
       feed(self, rev::preempted{reason});

@@ -257,9 +257,8 @@ void replan(service_ptr self) {
   auto now = st.deps.now_ms();
   auto policy = policy_now(self);
   auto list = replica_list(self);
-  auto plan = optimizer::plan_service(st.snap.state, list, policy,
-                                      st.snap.scaler, st.deps.settings.limits,
-                                      now);
+  auto plan = optimizer::plan_service(
+    st.snap.state, list, policy, st.snap.scaler, st.deps.settings.limits, now);
   auto next = st.snap;
   std::vector<event_draft> drafts;
   if (plan.roll_back_to) {
@@ -383,8 +382,8 @@ void autoscale(service_ptr self) {
   auto& st = self->state;
   auto now = st.deps.now_ms();
   st.qps = st.rate.qps(now);
-  auto scaler = optimizer::autoscale(policy_now(self), st.snap.scaler, st.qps,
-                                     now);
+  auto scaler
+    = optimizer::autoscale(policy_now(self), st.snap.scaler, st.qps, now);
   if (!(scaler == st.snap.scaler)) {
     if (scaler.target != st.snap.scaler.target)
       logger("serve")->info("service {}: autoscaler target {} -> {} at "

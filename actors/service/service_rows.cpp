@@ -29,10 +29,10 @@ std::vector<std::string> policy_lines(const task::task_spec& task) {
     return out;
   const auto& s = *task.service;
   const auto& p = s.readiness_probe;
-  out.push_back("readiness probe: " + std::string{p.post_data ? "POST " : "GET "}
-                + p.path + ", initial delay "
-                + std::to_string(p.initial_delay_seconds) + " s, timeout "
-                + std::to_string(p.timeout_seconds) + " s");
+  out.push_back("readiness probe: "
+                + std::string{p.post_data ? "POST " : "GET "} + p.path
+                + ", initial delay " + std::to_string(p.initial_delay_seconds)
+                + " s, timeout " + std::to_string(p.timeout_seconds) + " s");
   const auto& rp = s.replica_policy;
   if (!rp.max_replicas || *rp.max_replicas == rp.min_replicas
       || !rp.target_qps_per_replica) {

@@ -220,10 +220,9 @@ void status(self_ptr self, const protocol::serve_status_request& req,
           for (auto& x : r.replicas)
             reply->replicas.push_back(std::move(x));
           if (--*left == 0) {
-            std::sort(reply->services.begin(), reply->services.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.name < b.name;
-                      });
+            std::sort(
+              reply->services.begin(), reply->services.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
             std::sort(reply->replicas.begin(), reply->replicas.end(),
                       [](const auto& a, const auto& b) {
                         return std::tie(a.service, a.id)
@@ -276,8 +275,9 @@ void down(self_ptr self, const protocol::serve_down_request& req,
       add({name, false, describe(err).message});
     };
     if (req.replica_id != 0)
-      self->request(it->second, timeouts::quick_request, down_atom_v,
-                    req.replica_id)
+      self
+        ->request(it->second, timeouts::quick_request, down_atom_v,
+                  req.replica_id)
         .then([=](protocol::serve_outcome& o) mutable { add(o); }, on_error);
     else
       self->request(it->second, caf::infinite, down_atom_v, req.purge)
@@ -315,8 +315,8 @@ caf::behavior services(self_ptr self, service_deps deps) {
       up(self, req, promise);
       return promise;
     },
-    [=](update_atom, protocol::serve_up_request& req) -> caf::result<
-                                                        protocol::service_row> {
+    [=](update_atom,
+        protocol::serve_up_request& req) -> caf::result<protocol::service_row> {
       auto it = self->state.services.find(req.name);
       if (it == self->state.services.end() || !it->second)
         return caf::error{no_service(req.name)};
@@ -324,8 +324,9 @@ caf::behavior services(self_ptr self, service_deps deps) {
         return ok.error();
       auto promise = self->make_response_promise<protocol::service_row>();
       auto mode = req.mode;
-      self->request(it->second, timeouts::quick_request, update_atom_v,
-                    std::move(req), mode)
+      self
+        ->request(it->second, timeouts::quick_request, update_atom_v,
+                  std::move(req), mode)
         .then([=](protocol::service_row& row) mutable { promise.deliver(row); },
               [=](caf::error& err) mutable { promise.deliver(err); });
       return promise;

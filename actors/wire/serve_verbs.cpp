@@ -42,8 +42,8 @@ bool dispatch_serve_verb(dispatcher_ptr self, const reply_target& target,
       return true;
     }
     auto go = [=](auto atom) {
-      self->request(services, timeouts::quick_request, atom,
-                    std::move(*decoded))
+      self
+        ->request(services, timeouts::quick_request, atom, std::move(*decoded))
         .then(
           [=](protocol::service_row& row) {
             target.ok(self, sky::encode(row));

@@ -84,6 +84,8 @@ void add_logs(CLI::App& app, cli_context& ctx);
 void add_cancel(CLI::App& app, cli_context& ctx);
 /// `jobs launch|queue|cancel|logs`: managed jobs (commands/jobs.cpp).
 void add_jobs(CLI::App& app, cli_context& ctx);
+/// `serve up|update|status|down|logs`: services (commands/serve.cpp).
+void add_serve(CLI::App& app, cli_context& ctx);
 /// `show-gpus` and its alias `gpus list`.
 void add_show_gpus(CLI::App& app, cli_context& ctx);
 /// `check`, `sim preempt|capacity`, `cost-report` (commands/infra.cpp).

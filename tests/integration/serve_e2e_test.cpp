@@ -33,8 +33,7 @@ uint16_t port_base() {
 struct serve_home {
   skyd_home home;
   uint16_t base = port_base();
-  std::string token = std::to_string(::getpid()) + "x"
-                      + std::to_string(base);
+  std::string token = std::to_string(::getpid()) + "x" + std::to_string(base);
 
   serve_home() {
     home.write_config("serve:\n"
@@ -52,11 +51,11 @@ struct serve_home {
     // Whatever the test did, no replica or load balancer survives it.
     home.skyctl({"serve", "down", "-a", "-y"}, 60s);
     home.skyctl({"daemon", "stop"});
-    std::system(("pkill -9 -f 'lb_backend --name [0-9]*-" + token + "'")
-                  .c_str());
-    std::system(("pkill -9 -f 'skyd-lb --control ipc://"
-                 + home.path().string() + "'")
-                  .c_str());
+    std::system(
+      ("pkill -9 -f 'lb_backend --name [0-9]*-" + token + "'").c_str());
+    std::system(
+      ("pkill -9 -f 'skyd-lb --control ipc://" + home.path().string() + "'")
+        .c_str());
   }
 
   /// A service YAML whose replicas run lb_backend named "<id>-<token>".
@@ -65,7 +64,7 @@ struct serve_home {
     auto path = home.path() / file;
     std::ofstream{path} << extra_top << "service:\n"
                         << service << "run: exec "
-                        << built_binary("bin/lb_backend")
+                        << built_binary("tests/support/lb_backend")
                         << " --name ${SKYPILOT_SERVE_REPLICA_ID}-" << token
                         << " --port $SKYD_REPLICA_PORT\n";
     return path.string();
@@ -79,7 +78,8 @@ struct serve_home {
   }
 
   json service(const std::string& name) {
-    for (auto& s : status()["services"])
+    auto st = status(); // kept: a range-for over a temporary's member dangles
+    for (auto& s : st["services"])
       if (s["name"] == name)
         return s;
     return json{};
@@ -87,7 +87,8 @@ struct serve_home {
 
   std::vector<json> replicas(const std::string& name) {
     std::vector<json> out;
-    for (auto& r : status()["replicas"])
+    auto st = status();
+    for (auto& r : st["replicas"])
       if (r["service"] == name)
         out.push_back(r);
     return out;
@@ -151,8 +152,8 @@ struct traffic {
           ++ok;
         } else {
           ++failed;
-          last_failure = std::to_string(r.status) + " " + r.error + " "
-                         + r.body;
+          last_failure
+            = std::to_string(r.status) + " " + r.error + " " + r.body;
         }
         std::this_thread::sleep_for(5ms);
       }
@@ -220,17 +221,16 @@ TEST_CASE("serve up: two replicas become READY and answer through the "
   auto all = h.home.skyctl({"status", "-a", "-o", "json"});
   CHECK(all.out.find("web-") == std::string::npos);
   CHECK(http_request(port, "GET", "/").status == 0); // the port is closed
-  CHECK(run_out("pgrep -f 'lb_backend --name [0-9]*-" + h.token + "'")
-          .empty());
+  CHECK(run_out("pgrep -f 'lb_backend --name [0-9]*-" + h.token + "'").empty());
   // The last service gone: no load balancer process either.
   for (int i = 0; i < 50; ++i) {
-    if (run_out("pgrep -f 'skyd-lb --control ipc://" + h.home.path().string()
+    if (run_out("pgrep -f '[s]kyd-lb --control ipc://" + h.home.path().string()
                 + "'")
           .empty())
       break;
     std::this_thread::sleep_for(100ms);
   }
-  CHECK(run_out("pgrep -f 'skyd-lb --control ipc://" + h.home.path().string()
+  CHECK(run_out("pgrep -f '[s]kyd-lb --control ipc://" + h.home.path().string()
                 + "'")
           .empty());
 }
@@ -239,16 +239,15 @@ TEST_CASE("serve: a killed replica leaves the rotation and is replaced; no "
           "request fails") {
   serve_home h;
   auto yaml = h.yaml("svc.yaml", "  readiness_probe: /\n  replicas: 2\n");
-  REQUIRE(h.home.skyctl({"serve", "up", "-y", "-n", "kill", yaml}, 60s)
-            .exit_code
-          == 0);
+  REQUIRE(
+    h.home.skyctl({"serve", "up", "-y", "-n", "kill", yaml}, 60s).exit_code
+    == 0);
   h.wait_for(
     [](const json& s) { return count_status(s, "kill", "READY") == 2; });
   auto port = h.lb_port("kill");
   traffic t{port};
   std::this_thread::sleep_for(300ms);
-  std::system(
-    ("pkill -9 -f 'lb_backend --name 1-" + h.token + " '").c_str());
+  std::system(("pkill -9 -f 'lb_backend --name 1-" + h.token + " '").c_str());
   auto st = h.wait_for([](const json& s) {
     bool third_ready = false;
     for (const auto& r : s["replicas"])
@@ -289,16 +288,17 @@ TEST_CASE("serve: a replica that never answers ends FAILED_INITIAL_DELAY") {
         != std::string::npos);
   // No version ever served: the service says so instead of relaunching
   // forever.
-  h.wait_for([&](const json&) { return h.service("never")["status"] == "FAILED"; });
+  h.wait_for(
+    [&](const json&) { return h.service("never")["status"] == "FAILED"; });
 }
 
 TEST_CASE("serve: kill -9 of skyd while traffic flows: no request fails, "
           "the same replicas carry on") {
   serve_home h;
   auto yaml = h.yaml("svc.yaml", "  readiness_probe: /\n  replicas: 2\n");
-  REQUIRE(h.home.skyctl({"serve", "up", "-y", "-n", "crash", yaml}, 60s)
-            .exit_code
-          == 0);
+  REQUIRE(
+    h.home.skyctl({"serve", "up", "-y", "-n", "crash", yaml}, 60s).exit_code
+    == 0);
   h.wait_for(
     [](const json& s) { return count_status(s, "crash", "READY") == 2; });
   auto port = h.lb_port("crash");

@@ -100,5 +100,6 @@ TEST_CASE("owners name managed jobs") {
   CHECK_FALSE(owner_job_id("service.7"));
   CHECK(owner_text("") == "the user");
   CHECK(owner_text("managed_job.7") == "managed job 7");
-  CHECK(owner_text("service.3") == "service.3");
+  CHECK(owner_text("service.web") == "service web");
+  CHECK(owner_text("pool.3") == "pool.3"); // unknown owners read as written
 }
