@@ -27,6 +27,11 @@ struct serve_up_request {
   std::string mode;
 };
 
+/// A service name follows the cluster-name rules (its replicas' clusters
+/// are "<name>-<id>"), at most 50 characters so that those fit in 63; the
+/// error says "service name" and the fix.
+result<void> validate_service_name(std::string_view name);
+
 std::string encode(const serve_up_request& req);
 result<serve_up_request> decode_serve_up_request(std::string_view body);
 

@@ -338,7 +338,7 @@ result<void> check_serve_down_args(const std::vector<std::string>& names,
         + (all ? std::string{"-a"} : std::to_string(names.size())),
       "e.g. skyctl serve down mysvc --replica-id 2");
   for (const auto& name : names)
-    if (auto ok = validate_service_name(name); !ok)
+    if (auto ok = protocol::validate_service_name(name); !ok)
       return ok;
   return {};
 }
@@ -377,23 +377,10 @@ int print_serve_down(std::ostream& out, std::ostream& err,
 
 // -- names and logs ----------------------------------------------------------
 
-result<void> validate_service_name(const std::string& name) {
-  auto ok = validate_cluster_name(name);
-  if (ok)
-    return ok;
-  auto info = describe(ok.error());
-  const std::string from = "invalid cluster name";
-  if (info.message.rfind(from, 0) == 0)
-    info.message = "invalid service name" + info.message.substr(from.size());
-  info.hint = "use letters, digits and dashes, starting with a letter, e.g. "
-              "'llm-1'";
-  return make_error(errc::invalid_argument, info.message, info.hint);
-}
-
 result<void> check_serve_logs_args(const std::string& name,
                                    std::optional<uint64_t> replica_id,
                                    bool load_balancer) {
-  if (auto ok = validate_service_name(name); !ok)
+  if (auto ok = protocol::validate_service_name(name); !ok)
     return ok;
   if (replica_id && load_balancer)
     return bad_args("give a replica id or --load-balancer, not both",

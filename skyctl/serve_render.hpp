@@ -126,10 +126,6 @@ int print_serve_down(std::ostream& out, std::ostream& err,
 
 // -- names and logs ----------------------------------------------------------
 
-/// A service name follows the cluster-name rules (letters, digits, '-' and
-/// '_', starting with a letter); the error says "service name".
-result<void> validate_service_name(const std::string& name);
-
 /// `serve logs`: a replica id and --load-balancer exclude each other.
 result<void> check_serve_logs_args(const std::string& name,
                                    std::optional<uint64_t> replica_id,

@@ -13,35 +13,9 @@ namespace {
 namespace rev = optimizer::replica_event;
 using optimizer::replica_status;
 
-std::string lower(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string label(const replica_ptr self) {
   const auto& s = self->state.snap;
   return "service " + s.service + " replica " + std::to_string(s.r.id);
-}
-
-event_draft replica_draft(const optimizer::replica_snapshot& s,
-                          std::string kind) {
-  event_draft d;
-  d.entity = optimizer::replica_entity(s.service, s.r.id);
-  d.kind = std::move(kind);
-  d.fields = map_writer{7}
-               .add("service", s.service)
-               .add("id", s.r.id)
-               .add("version", s.r.version)
-               .add("status", std::string{optimizer::to_string(s.r.status)})
-               .add("reason", s.r.reason)
-               .add("endpoint", s.r.endpoint)
-               .add("infra", s.r.infra)
-               .bytes();
-  d.snapshot = snapshot_op::put;
-  d.snapshot_value = encode(s);
-  return d;
 }
 
 void next_event(replica_ptr self);
@@ -66,8 +40,8 @@ void record(replica_ptr self, optimizer::replica_snapshot next,
             std::function<void()> then) {
   auto& st = self->state;
   st.recording = true;
-  auto kind = "replica." + lower(optimizer::to_string(next.r.status));
-  append(self, {replica_draft(next, kind)}, [=] {
+  auto kind = status_event_kind("replica", optimizer::to_string(next.r.status));
+  append(self, {replica_event(next, kind)}, [=] {
     auto& s = self->state;
     s.snap = next;
     s.recording = false;
@@ -111,17 +85,15 @@ void decide(replica_ptr self, const optimizer::replica_event_t& ev) {
   if (d.action == optimizer::replica_action::remove_record) {
     // The record goes with this event; nothing is left to carry out.
     st.recording = true;
-    auto draft = replica_draft(next, "replica.removed");
-    draft.snapshot = snapshot_op::erase;
-    draft.snapshot_value.clear();
-    append(self, {draft}, [=] {
-      auto& s = self->state;
-      s.recording = false;
-      if (s.snap.port != 0)
-        s.deps.replica_ports->release(s.snap.port);
-      self->send(s.service, replica_atom_v, s.snap.r.id);
-      self->quit();
-    });
+    append(self, {replica_event(next, "replica.removed", snapshot_op::erase)},
+           [=] {
+             auto& s = self->state;
+             s.recording = false;
+             if (s.snap.port != 0)
+               s.deps.replica_ports->release(s.snap.port);
+             self->send(s.service, replica_atom_v, s.snap.r.id);
+             self->quit();
+           });
     return;
   }
   record(self, next, [=] { carry_out(self, d); });
@@ -181,8 +153,6 @@ void launch(replica_ptr self) {
   lo.task_id = replica_task_id(st.snap.service, st.snap.r.id);
   lo.owner = service_owner(st.snap.service);
   st.launching = true;
-  if (st.snap.launched_at_ms == 0)
-    st.snap.launched_at_ms = st.deps.now_ms();
   self
     ->request(st.deps.clusters, caf::infinite, launch_atom_v, st.snap.r.cluster,
               std::move(lo))
@@ -203,6 +173,21 @@ void launch(replica_ptr self) {
 }
 
 // ---- teardown ----
+
+// A teardown that did not remove the cluster: tried again after a pause,
+// up to teardown_attempts, then the replica is FAILED_CLEANUP.
+void teardown_failed_once(replica_ptr self, uint64_t epoch,
+                          const std::string& why) {
+  auto& s = self->state;
+  if (++s.teardown_tries >= s.deps.settings.teardown_attempts) {
+    s.tearing_down = false;
+    feed(self, rev::teardown_failed{why});
+    return;
+  }
+  logger("serve")->warn("{}: teardown of {} failed ({}); retrying", label(self),
+                        s.snap.r.cluster, why);
+  self->delayed_send(self, s.deps.settings.teardown_retry, retry_atom_v, epoch);
+}
 
 void tear_down(replica_ptr self) {
   auto& st = self->state;
@@ -227,26 +212,11 @@ void tear_down(replica_ptr self) {
           feed(self, rev::torn_down{});
           return;
         }
-        auto why = reply.results.front().message;
-        if (++s.teardown_tries >= s.deps.settings.teardown_attempts) {
-          s.tearing_down = false;
-          feed(self, rev::teardown_failed{why});
-          return;
-        }
-        logger("serve")->warn("{}: teardown of {} failed ({}); retrying",
-                              label(self), s.snap.r.cluster, why);
-        self->delayed_send(self, s.deps.settings.teardown_retry, retry_atom_v,
-                           epoch);
+        teardown_failed_once(self, epoch, reply.results.front().message);
       },
       [=](caf::error& err) {
-        auto& s = self->state;
-        if (epoch != s.epoch)
-          return;
-        logger("serve")->warn("{}: teardown of {} failed ({}); retrying",
-                              label(self), s.snap.r.cluster,
-                              describe(err).message);
-        self->delayed_send(self, s.deps.settings.teardown_retry, retry_atom_v,
-                           epoch);
+        if (epoch == self->state.epoch)
+          teardown_failed_once(self, epoch, describe(err).message);
       });
 }
 
@@ -273,9 +243,12 @@ void schedule_probe(replica_ptr self, std::chrono::milliseconds after) {
   self->delayed_send(self, after, probe_atom_v, self->state.epoch);
 }
 
-// Whether the replica's job still runs: a dead process fails the replica
-// now rather than after its probe window.
-void check_job(replica_ptr self) {
+// The replica's job on its cluster (found by its task id), nullopt when
+// the cluster has none; `lost` when the cluster itself is gone or did not
+// answer. Answers of an older epoch are dropped.
+void find_job(replica_ptr self,
+              std::function<void(std::optional<job_summary>)> found,
+              std::function<void(const caf::error&)> lost) {
   auto& st = self->state;
   auto epoch = st.epoch;
   auto task_id = replica_task_id(st.snap.service, st.snap.r.id);
@@ -286,25 +259,38 @@ void check_job(replica_ptr self) {
       [=](protocol::queue_reply& q) {
         if (epoch != self->state.epoch)
           return;
-        for (const auto& j : q.jobs) {
-          if (j.task_id != task_id)
-            continue;
-          auto status = job_status_from(j.status);
-          if (status && is_terminal(*status))
-            feed(self,
-                 rev::job_ended{j.status,
-                                j.exit_code
-                                  ? "exit code " + std::to_string(*j.exit_code)
-                                  : ""});
-          return;
-        }
+        for (auto& j : q.jobs)
+          if (j.task_id == task_id) {
+            found(std::move(j));
+            return;
+          }
+        found(std::nullopt);
       },
       [=](caf::error& err) {
-        if (epoch != self->state.epoch)
-          return;
-        if (describe(err).code == errc::not_found)
-          feed(self, rev::job_ended{"LOST", "its cluster is gone"});
+        if (epoch == self->state.epoch)
+          lost(err);
       });
+}
+
+// Whether the replica's job still runs: a dead process fails the replica
+// now rather than after its probe window.
+void check_job(replica_ptr self) {
+  find_job(
+    self,
+    [=](std::optional<job_summary> j) {
+      if (!j)
+        return;
+      auto status = job_status_from(j->status);
+      if (status && is_terminal(*status))
+        feed(self, rev::job_ended{
+                     j->status, j->exit_code
+                                  ? "exit code " + std::to_string(*j->exit_code)
+                                  : ""});
+    },
+    [=](const caf::error& err) {
+      if (describe(err).code == errc::not_found)
+        feed(self, rev::job_ended{"LOST", "its cluster is gone"});
+    });
 }
 
 void probe_now(replica_ptr self) {
@@ -379,30 +365,21 @@ void carry_out(replica_ptr self, const optimizer::replica_decision& d) {
 }
 
 // skyd stopped while the replica launched: carry on with the cluster when
-// its job is there (launching again would run a second copy), else tear
-// down what the launch left and launch again.
+// its job is there (launching again would run a second copy), else launch
+// again (the registry reuses what the interrupted launch left, or starts
+// over).
 void adopt_or_relaunch(replica_ptr self) {
-  auto& st = self->state;
-  auto epoch = ++st.epoch;
-  auto task_id = replica_task_id(st.snap.service, st.snap.r.id);
-  self
-    ->request(st.deps.clusters, timeouts::quick_request, queue_atom_v,
-              protocol::queue_request{{st.snap.r.cluster}})
-    .then(
-      [=](protocol::queue_reply& q) {
-        if (epoch != self->state.epoch)
-          return;
-        for (const auto& j : q.jobs)
-          if (j.task_id == task_id) {
-            on_launched(self, epoch);
-            return;
-          }
+  ++self->state.epoch;
+  auto epoch = self->state.epoch;
+  find_job(
+    self,
+    [=](std::optional<job_summary> j) {
+      if (j)
+        on_launched(self, epoch);
+      else
         launch(self);
-      },
-      [=](caf::error&) {
-        if (epoch == self->state.epoch)
-          launch(self);
-      });
+    },
+    [=](const caf::error&) { launch(self); });
 }
 
 void resume(replica_ptr self) {

@@ -15,46 +15,6 @@ namespace {
 using optimizer::replica_status;
 using optimizer::service_status;
 
-std::string lower(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-event_draft service_draft(const optimizer::service_snapshot& s,
-                          std::string kind) {
-  event_draft d;
-  d.entity = optimizer::service_entity(s.name);
-  d.kind = std::move(kind);
-  d.fields = map_writer{5}
-               .add("status", std::string{optimizer::to_string(s.status)})
-               .add("version", s.state.latest)
-               .add("reason", s.reason)
-               .add("target", s.scaler.target)
-               .add("lb_port", s.lb_port)
-               .bytes();
-  d.snapshot = snapshot_op::put;
-  d.snapshot_value = encode(s);
-  return d;
-}
-
-event_draft replica_draft(const optimizer::replica_snapshot& r,
-                          std::string kind, snapshot_op op) {
-  event_draft d;
-  d.entity = optimizer::replica_entity(r.service, r.r.id);
-  d.kind = std::move(kind);
-  d.fields = map_writer{3}
-               .add("service", r.service)
-               .add("id", r.r.id)
-               .add("version", r.r.version)
-               .bytes();
-  d.snapshot = op;
-  if (op == snapshot_op::put)
-    d.snapshot_value = encode(r);
-  return d;
-}
-
 const task::task_spec& latest_task(const service_ptr self) {
   const auto& s = self->state.snap;
   const auto* t = optimizer::task_of(s, s.state.latest);
@@ -177,8 +137,8 @@ void finish(service_ptr self) {
   st.finished = true;
   std::vector<event_draft> drafts;
   for (const auto& [id, r] : st.replicas)
-    drafts.push_back(replica_draft(r, "replica.removed", snapshot_op::erase));
-  auto d = service_draft(st.snap, "service.down");
+    drafts.push_back(replica_event(r, "replica.removed", snapshot_op::erase));
+  auto d = service_event(st.snap, "service.down");
   d.snapshot = snapshot_op::erase;
   d.snapshot_value.clear();
   drafts.push_back(d);
@@ -240,7 +200,7 @@ std::string kind_of(const optimizer::service_snapshot& before,
   if (after.state.latest < before.state.latest)
     return "service.rolled_back";
   if (after.status != before.status)
-    return "service." + lower(optimizer::to_string(after.status));
+    return status_event_kind("service", optimizer::to_string(after.status));
   if (launched)
     return "service.scaled";
   return "service.changed";
@@ -266,7 +226,7 @@ void replan(service_ptr self) {
     next.state.latest = *plan.roll_back_to;
     next.reason = plan.why;
     next.state.launch_failures = 0;
-    drafts.push_back(service_draft(next, kind_of(st.snap, next, false)));
+    drafts.push_back(service_event(next, kind_of(st.snap, next, false)));
     append(self, drafts, [=] {
       self->state.snap = next;
       self->state.dirty = false;
@@ -300,18 +260,18 @@ void replan(service_ptr self) {
     r.port = *port;
     r.launched_at_ms = now;
     fresh.push_back(r);
-    drafts.push_back(replica_draft(r, "replica.pending", snapshot_op::put));
+    drafts.push_back(replica_event(r, "replica.pending", snapshot_op::put));
   }
   for (auto id : plan.forget)
     if (auto it = st.replicas.find(id); it != st.replicas.end())
       drafts.push_back(
-        replica_draft(it->second, "replica.forgotten", snapshot_op::erase));
+        replica_event(it->second, "replica.forgotten", snapshot_op::erase));
   bool changed = st.dirty || !fresh.empty() || next.status != st.snap.status
                  || next.reason != st.snap.reason
                  || next.ready_since_ms != st.snap.ready_since_ms;
   if (changed)
     drafts.insert(drafts.begin(),
-                  service_draft(next, kind_of(st.snap, next, !fresh.empty())));
+                  service_event(next, kind_of(st.snap, next, !fresh.empty())));
   auto act = [=] {
     auto& s = self->state;
     if (s.snap.status != next.status)
@@ -502,7 +462,7 @@ caf::behavior service_actor(service_ptr self, service_deps deps,
       update(self, req, *m);
       auto promise = self->make_response_promise<protocol::service_row>();
       auto next = s.snap;
-      append(self, {service_draft(next, "service.updated")}, [=]() mutable {
+      append(self, {service_event(next, "service.updated")}, [=]() mutable {
         auto& s2 = self->state;
         logger("serve")->info("service {}: version {} ({})", s2.snap.name,
                               s2.snap.state.latest,
@@ -511,9 +471,8 @@ caf::behavior service_actor(service_ptr self, service_deps deps,
         std::vector<optimizer::replica_snapshot> rs;
         for (const auto& [id, r] : s2.replicas)
           rs.push_back(r);
-        auto row = service_row_of(s2.snap, rs, s2.qps, lb_host(self));
-        row.routed_versions = s2.routed_versions;
-        promise.deliver(std::move(row));
+        promise.deliver(service_row_of(s2.snap, rs, s2.qps, lb_host(self),
+                                       s2.routed_versions));
         replan(self);
       });
       return promise;
@@ -552,7 +511,7 @@ caf::behavior service_actor(service_ptr self, service_deps deps,
       // A failure record whose cluster is gone: drop it now.
       auto promise = self->make_response_promise<protocol::serve_outcome>();
       auto r = rec->second;
-      append(self, {replica_draft(r, "replica.removed", snapshot_op::erase)},
+      append(self, {replica_event(r, "replica.removed", snapshot_op::erase)},
              [=]() mutable {
                self->state.replicas.erase(id);
                promise.deliver(protocol::serve_outcome{
@@ -568,12 +527,10 @@ caf::behavior service_actor(service_ptr self, service_deps deps,
       std::vector<optimizer::replica_snapshot> rs;
       for (const auto& [id, r] : s.replicas) {
         rs.push_back(r);
-        reply.replicas.push_back(
-          replica_row_of(r, optimizer::task_of(s.snap, r.r.version)));
+        reply.replicas.push_back(replica_row_of(r));
       }
       reply.services.push_back(
-        service_row_of(s.snap, rs, s.qps, lb_host(self)));
-      reply.services.back().routed_versions = s.routed_versions;
+        service_row_of(s.snap, rs, s.qps, lb_host(self), s.routed_versions));
       return reply;
     },
     [=](flush_atom) {

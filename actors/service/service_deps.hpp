@@ -63,15 +63,26 @@ struct service_deps {
 /// The owner of a service's replica clusters: "service.<name>".
 std::string service_owner(const std::string& service);
 
+/// The event (entity service.<name>) that records `s` as the service's
+/// snapshot; only what a follower needs, never the tasks (secrets).
+event_draft service_event(const optimizer::service_snapshot& s,
+                          std::string kind);
+/// The event (entity replica.<service>.<id>) that records `r` (op put) or
+/// drops its snapshot (op erase).
+event_draft replica_event(const optimizer::replica_snapshot& r,
+                          std::string kind, snapshot_op op = snapshot_op::put);
+/// "<prefix>.<status in lower case>": "replica.ready", "service.failed".
+std::string status_event_kind(std::string_view prefix, std::string_view status);
+
 /// The service's row for `serve status` from its snapshot and replicas.
 protocol::service_row
 service_row_of(const optimizer::service_snapshot& s,
                const std::vector<optimizer::replica_snapshot>& replicas,
-               double qps, const std::string& lb_host);
+               double qps, const std::string& lb_host,
+               std::vector<uint64_t> routed_versions);
 
 /// A replica's row for `serve status`.
-protocol::replica_row replica_row_of(const optimizer::replica_snapshot& r,
-                                     const task::task_spec* task);
+protocol::replica_row replica_row_of(const optimizer::replica_snapshot& r);
 
 /// The policy lines of a service version ("readiness_probe: GET /health,
 /// initial delay 1200 s", "replicas: 2 (fixed)", ...).

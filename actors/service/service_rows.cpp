@@ -1,9 +1,10 @@
-// What `serve status` shows of a service and its replicas, from their
-// snapshots.
+// What `serve status` shows of a service and its replicas, and what their
+// events carry, from their snapshots.
 
 #include <cmath>
 
 #include "actors/service/service_deps.hpp"
+#include "messages/msgpack_util.hpp"
 
 namespace sky::actors {
 
@@ -18,6 +19,52 @@ std::string number_text(double v) {
 }
 
 } // namespace
+
+event_draft service_event(const optimizer::service_snapshot& s,
+                          std::string kind) {
+  event_draft d;
+  d.entity = optimizer::service_entity(s.name);
+  d.kind = std::move(kind);
+  d.fields = map_writer{5}
+               .add("status", std::string{optimizer::to_string(s.status)})
+               .add("version", s.state.latest)
+               .add("reason", s.reason)
+               .add("target", s.scaler.target)
+               .add("lb_port", s.lb_port)
+               .bytes();
+  d.snapshot = snapshot_op::put;
+  d.snapshot_value = encode(s);
+  return d;
+}
+
+event_draft replica_event(const optimizer::replica_snapshot& r,
+                          std::string kind, snapshot_op op) {
+  event_draft d;
+  d.entity = optimizer::replica_entity(r.service, r.r.id);
+  d.kind = std::move(kind);
+  d.fields = map_writer{7}
+               .add("service", r.service)
+               .add("id", r.r.id)
+               .add("version", r.r.version)
+               .add("status", std::string{optimizer::to_string(r.r.status)})
+               .add("reason", r.r.reason)
+               .add("endpoint", r.r.endpoint)
+               .add("infra", r.r.infra)
+               .bytes();
+  d.snapshot = op;
+  if (op == snapshot_op::put)
+    d.snapshot_value = encode(r);
+  return d;
+}
+
+std::string status_event_kind(std::string_view prefix,
+                              std::string_view status) {
+  std::string kind{prefix};
+  kind += '.';
+  for (char c : status)
+    kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return kind;
+}
 
 std::string service_owner(const std::string& service) {
   return "service." + service;
@@ -61,7 +108,8 @@ std::vector<std::string> policy_lines(const task::task_spec& task) {
 protocol::service_row
 service_row_of(const optimizer::service_snapshot& s,
                const std::vector<optimizer::replica_snapshot>& replicas,
-               double qps, const std::string& lb_host) {
+               double qps, const std::string& lb_host,
+               std::vector<uint64_t> routed_versions) {
   protocol::service_row row;
   row.name = s.name;
   row.version = s.state.latest;
@@ -81,11 +129,11 @@ service_row_of(const optimizer::service_snapshot& s,
     row.policy = policy_lines(*t);
   row.qps = qps;
   row.update_mode = std::string{optimizer::to_string(s.state.mode)};
+  row.routed_versions = std::move(routed_versions);
   return row;
 }
 
-protocol::replica_row replica_row_of(const optimizer::replica_snapshot& r,
-                                     const task::task_spec* task) {
+protocol::replica_row replica_row_of(const optimizer::replica_snapshot& r) {
   protocol::replica_row row;
   row.service = r.service;
   row.id = r.r.id;
@@ -94,8 +142,6 @@ protocol::replica_row replica_row_of(const optimizer::replica_snapshot& r,
   row.launched_at_ms = r.launched_at_ms;
   row.infra = r.r.infra;
   row.resources = r.resources;
-  if (row.resources.empty() && task != nullptr)
-    row.resources = r.r.spot ? "spot" : "";
   row.status = std::string{optimizer::to_string(r.r.status)};
   row.reason = r.r.reason;
   row.cluster = r.r.cluster;

@@ -15,24 +15,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<services_state>*;
 
-// Service names become cluster names ("<name>-<id>") and event topics.
-result<void> validate_service_name(const std::string& name) {
-  if (name.size() > 50)
-    return make_error(errc::invalid_argument,
-                      "invalid service name '" + name + "': it has "
-                        + std::to_string(name.size())
-                        + " characters (at most 50)",
-                      "pick a shorter name with -n");
-  auto ok = validate_cluster_name(name);
-  if (ok)
-    return {};
-  auto info = describe(ok.error());
-  auto text = info.message;
-  if (auto at = text.find("cluster name"); at != std::string::npos)
-    text.replace(at, 12, "service name");
-  return make_error(errc::invalid_argument, text, info.hint);
-}
-
 std::string generated_name() {
   std::random_device rd;
   char buf[8];
@@ -75,7 +57,7 @@ void up(self_ptr self, protocol::serve_up_request& req,
   // As `sky serve up`: -n NAME, else a generated one (not the task's
   // name, which a second `serve up` of the same YAML would collide with).
   auto name = req.name.empty() ? generated_name() : req.name;
-  if (auto ok = validate_service_name(name); !ok) {
+  if (auto ok = protocol::validate_service_name(name); !ok) {
     promise.deliver(ok.error());
     return;
   }
@@ -110,19 +92,9 @@ void up(self_ptr self, protocol::serve_up_request& req,
   // Reserve the name now: a second `serve up` of it while this one is
   // recorded must be refused.
   st.services[name] = caf::actor{};
-  event_draft d;
-  d.entity = optimizer::service_entity(name);
-  d.kind = "service.created";
-  d.fields = map_writer{3}
-               .add("version", uint64_t{1})
-               .add("lb_port", snap.lb_port)
-               .add("replicas", t.service->replica_policy.min_replicas)
-               .bytes();
-  d.snapshot = snapshot_op::put;
-  d.snapshot_value = encode(snap);
   self
     ->request(st.deps.log, timeouts::log_append, append_atom_v,
-              std::vector<event_draft>{d})
+              std::vector<event_draft>{service_event(snap, "service.created")})
     .then(
       [=](uint64_t) mutable {
         logger("serve")->info("service {} created (load balancer port {})",

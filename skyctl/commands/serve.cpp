@@ -84,7 +84,7 @@ struct serve_up_options {
 int run_serve_up(cli_context& ctx, const serve_up_options& o) {
   const std::string name = o.flags.name.value_or("");
   if (!name.empty())
-    if (auto ok = validate_service_name(name); !ok)
+    if (auto ok = protocol::validate_service_name(name); !ok)
       return report_usage(ok.error());
   auto task = build_service_task(o.yaml, o.flags);
   if (!task)
@@ -116,7 +116,7 @@ struct serve_update_options {
 };
 
 int run_serve_update(cli_context& ctx, const serve_update_options& o) {
-  if (auto ok = validate_service_name(o.name); !ok)
+  if (auto ok = protocol::validate_service_name(o.name); !ok)
     return report_usage(ok.error());
   auto task = build_service_task(o.yaml, o.flags);
   if (!task)
@@ -168,7 +168,7 @@ int run_serve_status(cli_context& ctx, const serve_status_options& o) {
   const auto names
     = o.endpoint.empty() ? o.names : std::vector<std::string>{o.endpoint};
   for (const auto& name : names)
-    if (auto ok = validate_service_name(name); !ok)
+    if (auto ok = protocol::validate_service_name(name); !ok)
       return report_usage(ok.error());
   auto conn = ctx.connect();
   if (!conn)
